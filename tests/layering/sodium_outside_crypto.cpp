@@ -1,0 +1,2 @@
+// Fixture for the layering test: libsodium belongs to the crypto module alone.
+#include <sodium.h>
