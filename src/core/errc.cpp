@@ -13,6 +13,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::bad_hex: return "bad hex";
     case errc::bad_base64: return "bad base64";
     case errc::wrong_size: return "wrong size";
+    case errc::bad_endpoint: return "bad endpoint (want ip:port or [ipv6]:port)";
     }
     return "unknown core error";
 }

@@ -16,6 +16,7 @@ enum class errc : uint8_t {
     bad_hex,              // odd length or a character outside [0-9a-fA-F]
     bad_base64,           // bad alphabet, padding or non-zero trailing bits
     wrong_size,           // a fixed-size field decoded to another size
+    bad_endpoint,         // not an "ip:port" or "[ipv6]:port" with a port in 1..65535
 };
 
 [[nodiscard]] std::string_view to_string(errc e) noexcept;
