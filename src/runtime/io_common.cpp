@@ -1,0 +1,117 @@
+#include "io_common.hpp"
+
+#include <ainet/core/assert.hpp>
+
+#include <algorithm>
+
+namespace ainet::runtime::detail {
+
+void group_by_destination(std::span<tx_queue::entry> pending, size_t window) noexcept {
+    for (size_t base = 0; base < pending.size(); base += window) {
+        const size_t end = std::min(pending.size(), base + window);
+        // Stable insertion by destination: already-grouped input (one flow) costs one
+        // comparison per entry.
+        for (size_t i = base + 1; i < end; ++i) {
+            if (!(pending[i].destination < pending[i - 1].destination))
+                continue;
+            const tx_queue::entry moving = pending[i];
+            size_t j = i;
+            while (j > base && moving.destination < pending[j - 1].destination) {
+                pending[j] = pending[j - 1];
+                --j;
+            }
+            pending[j] = moving;
+        }
+    }
+}
+
+size_t train_length(std::span<const tx_queue::entry> pending, size_t start, bool gso) noexcept {
+    AINET_ASSERT(start < pending.size());
+    const tx_queue::entry& first = pending[start];
+    if (!gso || first.size == 0)
+        return 1;
+    size_t count = 1;
+    uint32_t bytes = first.size;
+    while (start + count < pending.size() && count < gso_segments_max) {
+        const tx_queue::entry& next = pending[start + count];
+        if (next.destination != first.destination || next.size > first.size || next.size == 0 ||
+            bytes + next.size > gso_bytes_max)
+            break;
+        bytes += next.size;
+        ++count;
+        // A shorter datagram can only end a train.
+        if (next.size < first.size)
+            break;
+    }
+    return count;
+}
+
+void count_send_error(shard_counters& counters, int error, uint64_t datagrams) noexcept {
+    switch (error) {
+    case EAGAIN:
+    case ENOBUFS:
+        bump(counters.tx_eagain, datagrams);
+        break;
+    case ECONNREFUSED:
+        bump(counters.tx_connection_refused, datagrams);
+        break;
+    case EMSGSIZE:
+        bump(counters.tx_message_too_big, datagrams);
+        break;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EADDRNOTAVAIL:
+    case EPERM:
+    case EACCES:
+        bump(counters.tx_unreachable, datagrams);
+        break;
+    default:
+        bump(counters.tx_errors, datagrams);
+        break;
+    }
+}
+
+uint16_t gro_segment_size(const msghdr& message) noexcept {
+    for (const cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&message), const_cast<cmsghdr*>(c))) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int size = 0;
+            std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+            return static_cast<uint16_t>(size);
+        }
+    }
+    return 0;
+}
+
+void set_gso_control(msghdr& message, uint8_t* control, uint16_t segment_size) noexcept {
+    std::memset(control, 0, CMSG_SPACE(sizeof(uint16_t)));
+    message.msg_control = control;
+    message.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    cmsghdr* c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    std::memcpy(CMSG_DATA(c), &segment_size, sizeof(segment_size));
+}
+
+size_t split_receive(bytes_view payload, uint16_t segment_size, const endpoint& source,
+                     std::span<rx_datagram> out, size_t count, shard_counters& counters) noexcept {
+    if (segment_size == 0 || payload.size() <= segment_size) {
+        if (count < out.size()) {
+            out[count++] = rx_datagram{payload, source};
+            bump(counters.rx_datagrams);
+            bump(counters.rx_bytes, payload.size());
+        }
+        return count;
+    }
+    bump(counters.rx_gro_trains);
+    for (size_t offset = 0; offset < payload.size() && count < out.size(); offset += segment_size) {
+        const size_t size = std::min<size_t>(segment_size, payload.size() - offset);
+        out[count++] = rx_datagram{payload.subspan(offset, size), source};
+        bump(counters.rx_datagrams);
+        bump(counters.rx_bytes, size);
+    }
+    return count;
+}
+
+} // namespace ainet::runtime::detail

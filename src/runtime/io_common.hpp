@@ -1,0 +1,55 @@
+#pragma once
+// Shared between the io backends (private to src/runtime): GSO train planning, GRO splitting,
+// and the errno -> counter map for sends.
+
+#include <ainet/runtime/io_backend.hpp>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+namespace ainet::runtime::detail {
+
+// Linux caps a GSO train at 64 segments (UDP_MAX_SEGMENTS) and one IP datagram's payload.
+inline constexpr uint32_t gso_segments_max = 64;
+inline constexpr uint32_t gso_bytes_max = 65000;
+// A GRO receive buffer must hold a whole coalesced train.
+inline constexpr uint32_t gro_buffer_size = 65536;
+inline constexpr size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t));
+
+// Reorders pending so that datagrams to the same destination sit together, keeping each
+// destination's own order (flows stay in order), within windows of `window` entries so the
+// cost stays linear in the queue length.
+void group_by_destination(std::span<tx_queue::entry> pending, size_t window) noexcept;
+
+// How many entries from pending[start] form one GSO train: same destination, same size (the
+// last may be shorter), within the kernel's caps. At least 1.
+[[nodiscard]] size_t train_length(std::span<const tx_queue::entry> pending, size_t start,
+                                  bool gso) noexcept;
+
+// Counts a failed send of `datagrams` datagrams under its errno's counter.
+void count_send_error(shard_counters& counters, int error, uint64_t datagrams) noexcept;
+
+// The UDP_GRO segment size from a receive's control messages, or 0.
+[[nodiscard]] uint16_t gro_segment_size(const msghdr& message) noexcept;
+
+// Writes a UDP_SEGMENT control message into control (control_size bytes) and points message
+// at it.
+void set_gso_control(msghdr& message, uint8_t* control, uint16_t segment_size) noexcept;
+
+// Splits a receive into datagrams (GRO train or single) and appends them to out from index
+// count; returns the new count. Drops (and counts) what does not fit out.
+size_t split_receive(bytes_view payload, uint16_t segment_size, const endpoint& source,
+                     std::span<rx_datagram> out, size_t count, shard_counters& counters) noexcept;
+
+} // namespace ainet::runtime::detail

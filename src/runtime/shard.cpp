@@ -1,0 +1,291 @@
+#include <ainet/core/assert.hpp>
+#include <ainet/runtime/shard.hpp>
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+
+namespace ainet::runtime {
+
+namespace {
+
+instant read_monotonic_clock() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return instant{int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec};
+}
+
+// One inbound queue of a shard: a single producer (another shard or the control thread), so an
+// explicit producer token gives it a private sub-queue and try_enqueue never allocates.
+struct inbound_queue {
+    explicit inbound_queue(size_t capacity) : queue(capacity, 1, 0), producer(queue) {}
+    moodycamel::ConcurrentQueue<shard_message> queue;
+    moodycamel::ProducerToken producer;
+};
+
+constexpr size_t drain_batch = 64;
+
+} // namespace
+
+class shard final : private rx_handler {
+public:
+    shard(shard_group& group, shard_id id, udp_socket socket)
+        : m_group(group), m_id(id), m_socket(std::move(socket)),
+          m_tx(group.m_config.tx_slot_count, group.m_config.io.datagram_size_max, m_counters) {
+        const size_t producers = size_t{group.m_config.shard_count} + 1;
+        m_inbound.reserve(producers);
+        for (size_t i = 0; i < producers; ++i)
+            m_inbound.push_back(std::make_unique<inbound_queue>(group.m_config.cross_shard_queue_size));
+    }
+
+    void start_thread(std::mutex& mutex, std::condition_variable& ready, size_t& started,
+                      std::vector<std::string>& failures, int cpu) {
+        m_thread = std::thread([this, &mutex, &ready, &started, &failures, cpu] {
+            std::string failure;
+            if (cpu >= 0) {
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(cpu, &set);
+                if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+                    failure = "cannot pin shard " + std::to_string(to_index(m_id)) + " to cpu " +
+                              std::to_string(cpu);
+            }
+            std::string why;
+            auto backend = make_io_backend(m_group.m_config.backend, m_socket, m_group.m_config.io,
+                                           m_counters, &why);
+            if (backend) {
+                m_backend = std::move(backend).value();
+                m_fallback_reason = why;
+            } else if (failure.empty()) {
+                failure = "shard " + std::to_string(to_index(m_id)) + ": " +
+                          std::string(to_string(backend.error())) + (why.empty() ? "" : ": " + why);
+            }
+            {
+                std::lock_guard lock(mutex);
+                if (!failure.empty())
+                    failures.push_back(failure);
+                ++started;
+            }
+            ready.notify_all();
+            if (failure.empty())
+                run();
+        });
+    }
+
+    void request_stop() noexcept {
+        m_stop.store(true, std::memory_order_seq_cst);
+        if (m_backend)
+            m_backend->wake();
+    }
+
+    void join() {
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+    bool enqueue(uint16_t from, const shard_message& msg) noexcept {
+        AINET_ASSERT(from < m_inbound.size());
+        inbound_queue& q = *m_inbound[from];
+        if (!q.queue.try_enqueue(q.producer, msg)) {
+            // Counted by the consumer's counters: the only counter a producer ever touches, so
+            // it is an atomic add rather than the single-writer bump().
+            m_counters.cross_shard_queue_full.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (m_sleeping.load(std::memory_order_seq_cst) && m_backend)
+            m_backend->wake();
+        return true;
+    }
+
+    const shard_counters& counters() const noexcept { return m_counters; }
+    backend_kind kind() const noexcept { return m_backend ? m_backend->kind() : backend_kind::epoll; }
+    const std::string& fallback_reason() const noexcept { return m_fallback_reason; }
+
+private:
+    void run() {
+        m_now = read_monotonic_clock();
+        m_app = m_group.m_factory(m_id);
+        {
+            shard_context ctx = context();
+            m_app->on_start(ctx);
+        }
+        duration sleep_max = duration::zero();
+        while (!m_stop.load(std::memory_order_relaxed)) {
+            bump(m_counters.loop_turns);
+            m_now_fresh = false;
+            duration timeout = std::min(sleep_max, m_group.m_config.idle_sleep_max);
+            if (!m_tx.empty())
+                timeout = duration::zero();
+            if (timeout > duration::zero()) {
+                m_sleeping.store(true, std::memory_order_seq_cst);
+                std::atomic_thread_fence(std::memory_order_seq_cst);
+                if (inbound_pending() || m_stop.load(std::memory_order_seq_cst))
+                    timeout = duration::zero();
+            }
+            m_backend->poll(timeout, *this);
+            m_sleeping.store(false, std::memory_order_relaxed);
+            refresh_now();
+            shard_context ctx = context();
+            drain_inbound(ctx);
+            sleep_max = m_app->on_tick(ctx);
+            m_backend->flush(m_tx);
+        }
+        refresh_now();
+        shard_context ctx = context();
+        m_app->on_stop(ctx);
+        m_backend->flush(m_tx);
+        m_backend->poll(duration::zero(), *this);
+        m_app.reset();
+        m_backend.reset();
+    }
+
+    void on_datagrams(std::span<const rx_datagram> batch) noexcept override {
+        refresh_now();
+        shard_context ctx = context();
+        m_app->on_datagrams(ctx, batch);
+    }
+
+    void refresh_now() noexcept {
+        if (!m_now_fresh) {
+            m_now = read_monotonic_clock();
+            m_now_fresh = true;
+        }
+    }
+
+    bool inbound_pending() const noexcept {
+        for (const auto& q : m_inbound)
+            if (q->queue.size_approx() > 0)
+                return true;
+        return false;
+    }
+
+    void drain_inbound(shard_context& ctx) noexcept {
+        shard_message batch[drain_batch];
+        for (auto& q : m_inbound) {
+            // Bounded per turn so one chatty producer cannot starve receives.
+            for (int rounds = 0; rounds < 4; ++rounds) {
+                const size_t got = q->queue.try_dequeue_bulk(batch, drain_batch);
+                if (got == 0)
+                    break;
+                bump(m_counters.cross_shard_received, got);
+                for (size_t i = 0; i < got; ++i)
+                    m_app->on_message(ctx, batch[i]);
+                if (got < drain_batch)
+                    break;
+            }
+        }
+    }
+
+    shard_context context() noexcept {
+        return shard_context{m_id, m_group.m_config.shard_count, m_now, m_tx, m_counters, *this};
+    }
+
+    friend struct shard_context;
+
+    shard_group& m_group;
+    shard_id m_id;
+    udp_socket m_socket;
+    shard_counters m_counters;
+    tx_queue m_tx;
+    std::vector<std::unique_ptr<inbound_queue>> m_inbound;
+    std::unique_ptr<io_backend> m_backend;
+    std::unique_ptr<shard_app> m_app;
+    std::string m_fallback_reason;
+    std::thread m_thread;
+    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_sleeping{false};
+    instant m_now{};
+    bool m_now_fresh = false;
+};
+
+bool shard_context::post(shard_id to, const shard_message& msg) noexcept {
+    AINET_ASSERT(to_index(to) < shard_count);
+    shard_message copy = msg;
+    copy.from = to_index(id);
+    const bool ok = owner.m_group.m_shards[to_index(to)]->enqueue(to_index(id), copy);
+    if (ok)
+        bump(counters.cross_shard_sent);
+    return ok;
+}
+
+shard_group::shard_group(shard_group_config config, app_factory factory)
+    : m_config(std::move(config)), m_factory(std::move(factory)) {
+    AINET_ASSERT(m_config.shard_count >= 1);
+}
+
+shard_group::~shard_group() { stop(); }
+
+result<void> shard_group::start() {
+    AINET_ASSERT(!m_started);
+    // Every shard binds the same port; the first bind resolves port 0 for the rest.
+    endpoint bind_to = m_config.listen;
+    socket_options options = m_config.socket;
+    options.reuse_port = options.reuse_port || m_config.shard_count > 1;
+    for (uint16_t i = 0; i < m_config.shard_count; ++i) {
+        AINET_TRY(socket, udp_socket::open(bind_to, options));
+        if (i == 0) {
+            m_local = socket.local_endpoint();
+            bind_to = m_local;
+        }
+        m_shards.push_back(std::make_unique<shard>(*this, shard_id{i}, std::move(socket)));
+    }
+
+    std::vector<int> cpus;
+    if (m_config.pin_threads) {
+        cpu_set_t allowed;
+        CPU_ZERO(&allowed);
+        if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+            for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+                if (CPU_ISSET(cpu, &allowed))
+                    cpus.push_back(cpu);
+    }
+    std::mutex mutex;
+    std::condition_variable ready;
+    size_t started = 0;
+    std::vector<std::string> failures;
+    for (size_t i = 0; i < m_shards.size(); ++i) {
+        const int cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];
+        m_shards[i]->start_thread(mutex, ready, started, failures, cpu);
+    }
+    {
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [&] { return started == m_shards.size(); });
+    }
+    m_started = true;
+    m_backend = m_shards[0]->kind();
+    m_fallback_reason = m_shards[0]->fallback_reason();
+    if (!failures.empty()) {
+        m_fallback_reason = failures.front();
+        stop();
+        return fail(errc::thread_failed);
+    }
+    return {};
+}
+
+void shard_group::stop() noexcept {
+    for (auto& s : m_shards)
+        s->request_stop();
+    for (auto& s : m_shards)
+        s->join();
+}
+
+const shard_counters& shard_group::counters(shard_id id) const noexcept {
+    AINET_ASSERT(to_index(id) < m_shards.size());
+    return m_shards[to_index(id)]->counters();
+}
+
+bool shard_group::post_from_control(shard_id to, const shard_message& msg) noexcept {
+    AINET_ASSERT(to_index(to) < m_shards.size());
+    shard_message copy = msg;
+    copy.from = m_config.shard_count;
+    return m_shards[to_index(to)]->enqueue(m_config.shard_count, copy);
+}
+
+} // namespace ainet::runtime
