@@ -50,7 +50,8 @@ using public_key = std::array<uint8_t, public_key_size>;
 using signature = std::array<uint8_t, signature_size>;
 using seed = std::array<uint8_t, seed_size>;
 
-// Object types that carry signatures. Values are stable: they never change meaning.
+// Object types that carry signatures. Values are stable: they never change meaning. The
+// context strings are tabled in docs/protocol/signing.md.
 enum class sig_domain : uint8_t {
     relay_hello = 1,      // a peer proving its key to a relay, bound to its address
     node_record = 2,      // a node's self-signed record in bootstrap discovery
@@ -92,7 +93,8 @@ private:
     public_key m_public{};
 };
 
-// Verifies a signature over context(domain) || payload.
+// Verifies a signature over context(domain) || payload. Allocates nothing while the signed
+// message (1 + context + payload) fits 2048 bytes; larger payloads use a heap buffer.
 [[nodiscard]] bool verify(const public_key& key, sig_domain domain, bytes_view payload,
                           const signature& sig) noexcept;
 // Verifies a signature over exactly message.
@@ -114,7 +116,7 @@ void verify_batch(std::span<const verify_request> requests, std::span<bool> verd
 [[nodiscard]] std::vector<uint8_t> signed_message(sig_domain domain, bytes_view payload);
 
 // Key files: text, mode 0600, written atomically (temp file + fsync + rename + fsync of the
-// directory). The format is documented in docs/PROTOCOL.md ("Key files").
+// directory). The format is documented in docs/protocol/signing.md ("Key files").
 [[nodiscard]] result<void> save_key_file(const std::filesystem::path& path, const key_pair& keys);
 // Fails with key_file_permissions if group or others may read or write the file, and with
 // key_file_malformed on anything but the exact format.
