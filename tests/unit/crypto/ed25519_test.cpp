@@ -3,6 +3,7 @@
 // verifies under another domain or raw, any corruption is rejected, and verify_batch gives
 // verify_raw's verdict for every request.
 #include <ainet/crypto/ed25519.hpp>
+#include <ainet/crypto/mac.hpp>
 
 #include <ainet/core/encoding.hpp>
 
@@ -227,4 +228,15 @@ TEST_CASE("errc strings are distinct", "[crypto]") {
           crypto::errc::key_file_malformed, crypto::errc::key_file_key_mismatch,
           crypto::errc::bad_public_key, crypto::errc::bad_signature})
         CHECK(seen.insert(to_string(e)).second);
+}
+
+TEST_CASE("keyed mac is deterministic per key and differs across keys and inputs", "[crypto][mac]") {
+    const crypto::mac_key k1 = crypto::random_mac_key();
+    const crypto::mac_key k2 = crypto::random_mac_key();
+    REQUIRE(k1 != k2);
+    const std::array<uint8_t, 3> a{1, 2, 3};
+    const std::array<uint8_t, 3> b{1, 2, 4};
+    CHECK(crypto::tags_equal(crypto::mac(k1, a), crypto::mac(k1, a)));
+    CHECK_FALSE(crypto::tags_equal(crypto::mac(k1, a), crypto::mac(k2, a)));
+    CHECK_FALSE(crypto::tags_equal(crypto::mac(k1, a), crypto::mac(k1, b)));
 }
