@@ -1,0 +1,62 @@
+#pragma once
+// A node's configuration file (config/node.example.json), read once by ainetd at start-up.
+//
+//     {"key_file": "node.key", "udp_listen": "0.0.0.0:7000", "http_listen": "127.0.0.1:8000",
+//      "data_dir": "data", "shard_count": 0, "bootstrap_file": "bootstrap_nodes.json",
+//      "log_level": "info", "limits": {"recv_buffer_count": 4096, ...}}
+//
+// Every field is optional and has a documented default (docs/OPERATIONS.md, "Configuration");
+// the "limits" object maps field by field onto ainet::limits (absent fields keep their
+// defaults) and the result must pass validate(limits). Parsing is strict: unknown fields,
+// wrong JSON types and out-of-range values are rejected with an error naming the field as a
+// JSON pointer ("/limits/recv_buffer_count"). Relative paths resolve against the directory of
+// the config file, so a config works from any working directory.
+// Start-up only (before shards start); allocates; any thread; never throws.
+
+#include <ainet/config/errc.hpp>
+#include <ainet/core/endpoint.hpp>
+#include <ainet/core/limits.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+namespace ainet::config {
+
+enum class log_level : uint8_t { trace, debug, info, warn, error };
+[[nodiscard]] std::string_view to_string(log_level level) noexcept;
+
+struct node_config {
+    // Ed25519 key file (ainetctl keygen); mode 0600.
+    std::filesystem::path key_file;
+    // UDP address the node's protocol traffic arrives on.
+    endpoint udp_listen = make_ipv4(0, 0, 0, 0, 7000);
+    // HTTP control address (admin API, /metrics, /bootstrap/nodes). Loopback by default: only
+    // expose it on purpose.
+    endpoint http_listen = make_ipv4(127, 0, 0, 1, 8000);
+    // Directory for the node's persistent state.
+    std::filesystem::path data_dir;
+    // Shards (threads) to run: 0 means one per available core (capped at
+    // limits.shard_count_max), otherwise 1..limits.shard_count_max.
+    uint32_t shard_count = 0;
+    // Bootstrap list to load; empty means none (the node starts alone and waits to be contacted).
+    std::filesystem::path bootstrap_file;
+    log_level log = log_level::info;
+    ainet::limits limits;
+};
+
+// Parses node config text. source_name names the file in error messages and its directory
+// (source_name's parent path) is the base of relative paths; the default key_file and data_dir
+// are "node.key" and "data" in that directory.
+[[nodiscard]] result<node_config> parse_node_config(std::string_view text,
+                                                    std::string_view source_name);
+// Reads (size-capped, see file.hpp) and parses a node config file.
+[[nodiscard]] result<node_config> load_node_config(const std::filesystem::path& path);
+
+// The number of shards a node with this config runs on a machine with core_count cores
+// (core_count 0, "unknown", counts as 1): shard_count if set, else core_count capped at
+// limits.shard_count_max.
+[[nodiscard]] uint32_t effective_shard_count(const node_config& config,
+                                             uint32_t core_count) noexcept;
+
+} // namespace ainet::config
