@@ -9,6 +9,7 @@
 // named counter (counters.hpp). Owned and called by one shard thread, except wake().
 
 #include <ainet/core/bytes.hpp>
+#include <ainet/core/datagram.hpp>
 #include <ainet/core/endpoint.hpp>
 #include <ainet/core/time.hpp>
 #include <ainet/runtime/counters.hpp>
@@ -24,10 +25,7 @@
 namespace ainet::runtime {
 
 // A received datagram: payload borrowed from the backend's buffer until on_datagrams returns.
-struct rx_datagram {
-    bytes_view payload;
-    endpoint source;
-};
+using rx_datagram = datagram_ref;
 
 class rx_handler {
 public:

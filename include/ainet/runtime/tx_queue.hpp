@@ -8,6 +8,7 @@
 // counted (tx_queue_full), never blocked on. Owned by one shard; not thread-safe.
 
 #include <ainet/core/bytes.hpp>
+#include <ainet/core/datagram.hpp>
 #include <ainet/core/endpoint.hpp>
 #include <ainet/runtime/counters.hpp>
 
@@ -18,7 +19,7 @@
 
 namespace ainet::runtime {
 
-class tx_queue {
+class tx_queue final : public datagram_sink {
 public:
     struct entry {
         endpoint destination;
@@ -33,9 +34,9 @@ public:
 
     // Encode in place: prepare() returns a slot_size buffer (empty if full), commit() queues the
     // first size bytes of it. Exactly one commit or abandon per successful prepare.
-    [[nodiscard]] mutable_bytes prepare(const endpoint& destination) noexcept;
-    void commit(size_t size) noexcept;
-    void abandon() noexcept;
+    [[nodiscard]] mutable_bytes prepare(const endpoint& destination) noexcept override;
+    void commit(size_t size) noexcept override;
+    void abandon() noexcept override;
 
     [[nodiscard]] std::span<entry> pending() noexcept { return m_pending; }
     [[nodiscard]] bool empty() const noexcept { return m_pending.empty(); }
