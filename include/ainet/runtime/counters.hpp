@@ -5,6 +5,8 @@
 // /metrics. Single-writer relaxed atomics: the owner's increment is a plain load + store (no
 // locked instruction), the reader sees a value that is at most a loop turn old.
 
+#include <ainet/core/counter.hpp>
+
 #include <atomic>
 #include <cstdint>
 
@@ -44,10 +46,5 @@ struct shard_counters {
     AINET_SHARD_COUNTERS(AINET_DECLARE_COUNTER)
 #undef AINET_DECLARE_COUNTER
 };
-
-// The owner's increment: single writer, so no read-modify-write instruction is needed.
-inline void bump(std::atomic<uint64_t>& counter, uint64_t amount = 1) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
-}
 
 } // namespace ainet::runtime
