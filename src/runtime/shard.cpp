@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
+#include <optional>
 
 namespace ainet::runtime {
 
@@ -19,6 +20,12 @@ instant read_monotonic_clock() noexcept {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
     return instant{int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec};
+}
+
+unix_ms read_wall_clock() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return unix_ms{int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000};
 }
 
 // One inbound queue of a shard: a single producer (another shard or the control thread), so an
@@ -111,6 +118,8 @@ public:
 private:
     void run() {
         m_now = read_monotonic_clock();
+        m_wall = read_wall_clock();
+        m_timers.emplace(m_group.m_config.timer_capacity, m_now, m_group.m_config.timer_tick);
         m_app = m_group.m_factory(m_id);
         {
             shard_context ctx = context();
@@ -134,7 +143,12 @@ private:
             refresh_now();
             shard_context ctx = context();
             drain_inbound(ctx);
+            m_timers->advance(m_now, [&](timer::timer_id id, uint64_t cookie) {
+                m_app->on_timer(ctx, id, cookie);
+            });
             sleep_max = m_app->on_tick(ctx);
+            if (auto deadline = m_timers->next_deadline())
+                sleep_max = std::min(sleep_max, std::max(duration::zero(), *deadline - m_now));
             m_backend->flush(m_tx);
         }
         refresh_now();
@@ -144,6 +158,7 @@ private:
         m_backend->poll(duration::zero(), *this);
         m_app.reset();
         m_backend.reset();
+        m_timers.reset();
     }
 
     void on_datagrams(std::span<const rx_datagram> batch) noexcept override {
@@ -155,6 +170,7 @@ private:
     void refresh_now() noexcept {
         if (!m_now_fresh) {
             m_now = read_monotonic_clock();
+            m_wall = read_wall_clock();
             m_now_fresh = true;
         }
     }
@@ -184,7 +200,8 @@ private:
     }
 
     shard_context context() noexcept {
-        return shard_context{m_id, m_group.m_config.shard_count, m_now, m_tx, m_counters, *this};
+        return shard_context{m_id, m_group.m_config.shard_count, m_now, m_wall, m_tx, *m_timers,
+                             m_counters, *this};
     }
 
     friend struct shard_context;
@@ -202,7 +219,9 @@ private:
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_sleeping{false};
     instant m_now{};
+    unix_ms m_wall{};
     bool m_now_fresh = false;
+    std::optional<timer::timer_wheel> m_timers; // built on the shard's own thread
 };
 
 bool shard_context::post(shard_id to, const shard_message& msg) noexcept {

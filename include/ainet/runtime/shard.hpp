@@ -8,7 +8,11 @@
 // for the flows the kernel sends it). The loop of every shard:
 //
 //     poll io (one io_uring_enter: submit last turn's sends + wait) -> app.on_datagrams
-//     -> drain cross-shard queues (app.on_message) -> app.on_tick(now) -> flush sends
+//     -> drain cross-shard queues (app.on_message) -> fire due timers (app.on_timer)
+//     -> app.on_tick(now) -> flush sends
+//
+// Each shard owns a timer wheel (timer/timer_wheel.hpp); the loop sleeps no longer than its
+// next deadline.
 //
 // Cross-shard messages travel on moodycamel queues, one per ordered pair (shard or control
 // thread -> shard), bounded (limits.cross_shard_queue_size_max), drained in batches each loop
@@ -28,6 +32,7 @@
 #include <ainet/runtime/io_backend.hpp>
 #include <ainet/runtime/tx_queue.hpp>
 #include <ainet/runtime/udp_socket.hpp>
+#include <ainet/timer/timer_wheel.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -59,7 +64,9 @@ struct shard_context {
     shard_id id;
     uint16_t shard_count;
     instant now;
+    unix_ms wall_now; // CLOCK_REALTIME read in the same loop turn as now
     tx_queue& tx;
+    timer::timer_wheel& timers;
     shard_counters& counters;
     shard& owner;
 
@@ -75,6 +82,8 @@ public:
     virtual void on_start(shard_context&) {}
     virtual void on_datagrams(shard_context& ctx, std::span<const rx_datagram> batch) noexcept = 0;
     virtual void on_message(shard_context&, const shard_message&) noexcept {}
+    // A timer armed in ctx.timers fired; cookie is what was armed with it.
+    virtual void on_timer(shard_context&, timer::timer_id, uint64_t /*cookie*/) noexcept {}
     // Once per loop turn, after receives and messages. Returns the longest the shard may sleep
     // before calling again (its next timer), or duration::max() for "until something arrives".
     virtual duration on_tick(shard_context&) noexcept { return duration::max(); }
@@ -89,6 +98,8 @@ struct shard_group_config {
     socket_options socket;
     uint32_t tx_slot_count = 16384;
     uint32_t cross_shard_queue_size = 8192;
+    uint32_t timer_capacity = 65536;
+    duration timer_tick = std::chrono::milliseconds(1);
     bool pin_threads = false;        // pin shard i to the i-th allowed CPU
     duration idle_sleep_max = std::chrono::milliseconds(100);
 };

@@ -123,3 +123,37 @@ TEST_CASE("a bind failure is reported by start, not by a thread", "[runtime][sha
     REQUIRE_FALSE(started);
     CHECK(started.error() == runtime::errc::address_in_use);
 }
+
+namespace {
+
+std::atomic<int> timer_fires{0};
+
+// Arms a periodic timer on start; each firing re-arms it until it has fired five times.
+struct periodic_app final : shard_app {
+    void on_start(shard_context& ctx) override {
+        REQUIRE(ctx.timers.arm(ctx.now + std::chrono::milliseconds(2), 7));
+    }
+    void on_datagrams(shard_context&, std::span<const rx_datagram>) noexcept override {}
+    void on_timer(shard_context& ctx, timer::timer_id, uint64_t cookie) noexcept override {
+        if (cookie != 7)
+            return;
+        if (timer_fires.fetch_add(1) + 1 < 5)
+            (void)ctx.timers.arm(ctx.now + std::chrono::milliseconds(2), 7);
+    }
+};
+
+} // namespace
+
+TEST_CASE("shard timers fire from the loop and can re-arm", "[runtime][shard]") {
+    timer_fires = 0;
+    shard_group_config config;
+    config.listen = make_ipv4(127, 0, 0, 1, 0);
+    config.backend = backend_choice::automatic;
+    config.idle_sleep_max = std::chrono::seconds(5); // the wheel's deadline must cut the sleep
+    shard_group group(config, [](shard_id) { return std::make_unique<periodic_app>(); });
+    REQUIRE(group.start());
+    for (int spins = 0; timer_fires.load() < 5 && spins < 2000; ++spins)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(timer_fires.load() == 5);
+    group.stop();
+}
