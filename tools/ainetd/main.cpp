@@ -2,9 +2,10 @@
 //
 //   ainetd --config FILE
 //
-// Today it loads and checks everything a node needs before its shards start (config, key
-// file, bootstrap list, data directory), logs one start-up line and waits for SIGINT or
-// SIGTERM; the network parts arrive in later issues. Exit codes: 0 after a clean shutdown on a
+// It loads and checks everything a node needs before its shards start (config, key file,
+// bootstrap list, data directory), starts the relay node (one shard per core on the UDP port,
+// the HTTP control server with /metrics and /healthz), logs one start-up line and serves until
+// SIGINT or SIGTERM, then stops the shards and exits. Exit codes: 0 after a clean shutdown on a
 // signal; 2 when start-up fails (the message names the file and the field).
 //
 // Signals: SIGINT and SIGTERM are blocked in every thread before anything else runs, and the
@@ -14,6 +15,7 @@
 #include <ainet/config/node_config.hpp>
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
+#include <ainet/node/relay_node.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -85,11 +87,18 @@ int main(int argc, char** argv) {
         return startup_failed("data_dir " + cfg->data_dir.string() + ": " +
                               (ec ? ec.message() : std::string("not a directory")));
 
-    const uint32_t shard_count =
-        config::effective_shard_count(*cfg, std::thread::hardware_concurrency());
+    ainet::node::relay_node node(*cfg, *keys);
+    std::string error;
+    if (!node.start(error))
+        return startup_failed(error);
+    if (!node.backend_fallback_reason().empty())
+        std::cerr << "ainetd: io_uring not used (" << node.backend_fallback_reason()
+                  << "); running the epoll backend" << std::endl;
     std::cerr << "ainetd: started node_id=" << ainet::to_hex(keys->public_key_bytes())
-              << " udp=" << ainet::to_string(cfg->udp_listen)
-              << " http=" << ainet::to_string(cfg->http_listen) << " shards=" << shard_count
+              << " udp=" << ainet::to_string(node.udp_endpoint())
+              << " http=" << ainet::to_string(node.http_endpoint())
+              << " shards=" << node.shard_count()
+              << " backend=" << ainet::runtime::to_string(node.backend())
               << " data_dir=" << cfg->data_dir.string()
               << " bootstrap_nodes=" << bootstrap_node_count
               << " log_level=" << config::to_string(cfg->log) << std::endl;
@@ -101,5 +110,7 @@ int main(int argc, char** argv) {
     }
     std::cerr << "ainetd: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
               << ", shutting down" << std::endl;
+    node.stop();
+    std::cerr << "ainetd: stopped" << std::endl;
     return exit_ok;
 }
