@@ -91,6 +91,7 @@ bool relay_node::start(std::string& error) {
     group.listen = m_config.udp_listen;
     group.backend = m_options.backend;
     group.pin_threads = m_options.pin_threads;
+    group.socket.gro = m_options.gro;
     group.io.batch_size = m_config.limits.io_batch_size_max;
     group.io.recv_buffer_count = m_config.limits.recv_buffer_count;
     group.io.datagram_size_max = m_config.limits.datagram_size_max;

@@ -26,6 +26,10 @@ constexpr uint16_t buffer_group = 0;
 constexpr unsigned submission_entries = 512;
 constexpr unsigned completion_entries = 8192;
 constexpr uint32_t send_ops_max = 512;
+// The kernel lays out io_uring_recvmsg_out (16 bytes), then msg_namelen bytes of address, then
+// the control messages: a name area rounded up to 8 keeps the cmsghdrs aligned.
+constexpr socklen_t name_area_size = (sizeof(sockaddr_in6) + 7) & ~socklen_t{7};
+static_assert(sizeof(io_uring_recvmsg_out) % 8 == 0);
 
 class io_uring_backend final : public io_backend {
 public:
@@ -88,7 +92,7 @@ public:
         if (m_event < 0)
             return fail(errc::epoll_failed);
 
-        m_template.msg_namelen = sizeof(sockaddr_in6);
+        m_template.msg_namelen = name_area_size;
         m_template.msg_controllen = detail::control_size;
         if (!arm_receive() || !arm_wake()) {
             note(why, "io_uring submission queue full at start", 0);
@@ -189,7 +193,7 @@ private:
 
     result<void> setup_buffer_ring(std::string* why) {
         m_buffer_count = m_config.recv_buffer_count;
-        m_buffer_size = static_cast<uint32_t>(sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_in6) +
+        m_buffer_size = static_cast<uint32_t>(sizeof(io_uring_recvmsg_out) + name_area_size +
                                               detail::control_size + m_payload_size);
         m_buffer_size = (m_buffer_size + 63u) & ~63u;
         if (m_payload_size > detail::gro_buffer_size / 2)

@@ -112,6 +112,15 @@ public:
     }
 
     const shard_counters& counters() const noexcept { return m_counters; }
+
+    duration cpu_time() noexcept {
+        clockid_t clock;
+        timespec ts{};
+        if (!m_thread.joinable() || pthread_getcpuclockid(m_thread.native_handle(), &clock) != 0 ||
+            ::clock_gettime(clock, &ts) != 0)
+            return duration::zero();
+        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    }
     backend_kind kind() const noexcept { return m_backend ? m_backend->kind() : backend_kind::epoll; }
     const std::string& fallback_reason() const noexcept { return m_fallback_reason; }
 
@@ -298,6 +307,11 @@ void shard_group::stop() noexcept {
 const shard_counters& shard_group::counters(shard_id id) const noexcept {
     AINET_ASSERT(to_index(id) < m_shards.size());
     return m_shards[to_index(id)]->counters();
+}
+
+duration shard_group::thread_cpu_time(shard_id id) const noexcept {
+    AINET_ASSERT(to_index(id) < m_shards.size());
+    return m_shards[to_index(id)]->cpu_time();
 }
 
 bool shard_group::post_from_control(shard_id to, const shard_message& msg) noexcept {

@@ -25,6 +25,8 @@ namespace ainet::node {
 struct relay_node_options {
     runtime::backend_choice backend = runtime::backend_choice::automatic;
     bool pin_threads = false;
+    // UDP_GRO on the shards' sockets: same-flow trains arrive as one receive.
+    bool gro = false;
     relay::relay_config relay;
 };
 
@@ -47,6 +49,7 @@ public:
     [[nodiscard]] const std::string& backend_fallback_reason() const noexcept;
     [[nodiscard]] uint16_t shard_count() const noexcept;
     [[nodiscard]] const relay::relay_counters& relay_counters(uint16_t shard) const noexcept;
+    [[nodiscard]] const runtime::shard_group& shards() const noexcept { return *m_shards; }
 
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;

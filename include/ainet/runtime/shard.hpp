@@ -124,6 +124,8 @@ public:
     // Why io_uring was not used, if it was not.
     [[nodiscard]] const std::string& fallback_reason() const noexcept { return m_fallback_reason; }
     [[nodiscard]] const shard_counters& counters(shard_id id) const noexcept;
+    // CPU time (user + system) the shard's thread has used so far, for benchmarks.
+    [[nodiscard]] duration thread_cpu_time(shard_id id) const noexcept;
 
     // Control thread: posts to shard `to`. False (counted on that shard) if the queue is full.
     bool post_from_control(shard_id to, const shard_message& msg) noexcept;

@@ -29,7 +29,7 @@ class udp_socket {
 public:
     udp_socket() = default;
     explicit udp_socket(int fd) noexcept : m_fd(fd) {}
-    udp_socket(udp_socket&& other) noexcept : m_fd(other.release()) {}
+    udp_socket(udp_socket&& other) noexcept : m_fd(other.release()), m_gro(other.m_gro) {}
     udp_socket& operator=(udp_socket&& other) noexcept;
     udp_socket(const udp_socket&) = delete;
     udp_socket& operator=(const udp_socket&) = delete;
