@@ -6,6 +6,7 @@
 //                   (--message-hex HEX | --file F)
 //   ainetctl verify --stream [--batch N] [--domain cli|raw]
 //   ainetctl config check [--bootstrap] FILE
+//   ainetctl relay send|listen ... (relay_commands.hpp)
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -14,6 +15,7 @@
 // tool can never pass as a protocol object; --domain raw signs and verifies plain Ed25519 over
 // exactly the message bytes (test vectors, interop with other tools).
 
+#include "relay_commands.hpp"
 #include "verify_stream.hpp"
 
 #include <ainet/config/bootstrap_list.hpp>
@@ -258,6 +260,8 @@ int main(int argc, char** argv) {
     check->add_option("file", o.config_path, "the file")->required();
     check->add_flag("--bootstrap", o.bootstrap, "the file is a bootstrap node list");
     check->callback([&] { status = run_config_check(o); });
+
+    ainet::ctl::add_relay_commands(app, status);
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';
