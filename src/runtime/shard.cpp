@@ -7,6 +7,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstring>
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
@@ -37,6 +38,27 @@ struct inbound_queue {
 };
 
 constexpr size_t drain_batch = 64;
+constexpr uint32_t kind_handoff = shard_message_kind_reserved + 1;
+constexpr uint32_t kind_handoff_return = shard_message_kind_reserved + 2;
+
+// A handed-over datagram: owned by the shard whose pool it belongs to, read by one other shard
+// between the handoff message and the return message.
+struct handoff_buffer {
+    endpoint source;
+    uint32_t size = 0;
+    std::unique_ptr<uint8_t[]> bytes;
+};
+
+// What the handoff and return messages carry: the pool owner's buffer index.
+void put_index(shard_message& msg, uint32_t index) noexcept {
+    std::memcpy(msg.body.data(), &index, sizeof(index));
+    msg.size = sizeof(index);
+}
+uint32_t get_index(const shard_message& msg) noexcept {
+    uint32_t index = 0;
+    std::memcpy(&index, msg.body.data(), sizeof(index));
+    return index;
+}
 
 } // namespace
 
@@ -45,6 +67,13 @@ public:
     shard(shard_group& group, shard_id id, udp_socket socket)
         : m_group(group), m_id(id), m_socket(std::move(socket)),
           m_tx(group.m_config.tx_slot_count, group.m_config.io.datagram_size_max, m_counters) {
+        m_handoff.resize(group.m_config.handoff_buffer_count);
+        m_handoff_free.reserve(m_handoff.size());
+        for (uint32_t i = static_cast<uint32_t>(m_handoff.size()); i > 0; --i) {
+            m_handoff[i - 1].bytes = std::make_unique<uint8_t[]>(group.m_config.io.datagram_size_max);
+            m_handoff_free.push_back(i - 1);
+        }
+        m_pending_returns.reserve(m_handoff.size() * (size_t{group.m_config.shard_count} + 1));
         const size_t producers = size_t{group.m_config.shard_count} + 1;
         m_inbound.reserve(producers);
         for (size_t i = 0; i < producers; ++i)
@@ -156,6 +185,7 @@ private:
                 m_app->on_timer(ctx, id, cookie);
             });
             sleep_max = m_app->on_tick(ctx);
+            flush_returns(ctx);
             if (auto deadline = m_timers->next_deadline())
                 sleep_max = std::min(sleep_max, std::max(duration::zero(), *deadline - m_now));
             m_backend->flush(m_tx);
@@ -191,6 +221,53 @@ private:
         return false;
     }
 
+    bool hand_over(shard_context& ctx, shard_id to, const datagram_ref& d) noexcept {
+        if (m_handoff_free.empty() || d.payload.size() > m_group.m_config.io.datagram_size_max) {
+            bump(m_counters.handoffs_refused);
+            return false;
+        }
+        const uint32_t index = m_handoff_free.back();
+        handoff_buffer& b = m_handoff[index];
+        b.source = d.source;
+        b.size = static_cast<uint32_t>(d.payload.size());
+        if (b.size > 0)
+            std::memcpy(b.bytes.get(), d.payload.data(), b.size);
+        shard_message msg;
+        msg.kind = kind_handoff;
+        put_index(msg, index);
+        if (!ctx.post(to, msg)) {
+            bump(m_counters.handoffs_refused);
+            return false;
+        }
+        m_handoff_free.pop_back();
+        bump(m_counters.handoffs_sent);
+        return true;
+    }
+
+    // Another shard's buffer (it stays theirs: read it, then send it back).
+    void on_handoff(shard_context& ctx, const shard_message& msg) noexcept {
+        shard& owner = *m_group.m_shards[msg.from];
+        const uint32_t index = get_index(msg);
+        AINET_ASSERT(index < owner.m_handoff.size());
+        const handoff_buffer& b = owner.m_handoff[index];
+        bump(m_counters.handoffs_received);
+        m_app->on_handoff(ctx, datagram_ref{bytes_view(b.bytes.get(), b.size), b.source});
+        m_pending_returns.push_back({msg.from, index});
+    }
+
+    // Returns buffers to their owners; what does not fit a full queue waits for the next turn.
+    void flush_returns(shard_context& ctx) noexcept {
+        size_t kept = 0;
+        for (const auto& [owner, index] : m_pending_returns) {
+            shard_message msg;
+            msg.kind = kind_handoff_return;
+            put_index(msg, index);
+            if (!ctx.post(shard_id{owner}, msg))
+                m_pending_returns[kept++] = {owner, index};
+        }
+        m_pending_returns.resize(kept);
+    }
+
     void drain_inbound(shard_context& ctx) noexcept {
         shard_message batch[drain_batch];
         for (auto& q : m_inbound) {
@@ -200,8 +277,14 @@ private:
                 if (got == 0)
                     break;
                 bump(m_counters.cross_shard_received, got);
-                for (size_t i = 0; i < got; ++i)
-                    m_app->on_message(ctx, batch[i]);
+                for (size_t i = 0; i < got; ++i) {
+                    if (batch[i].kind == kind_handoff)
+                        on_handoff(ctx, batch[i]);
+                    else if (batch[i].kind == kind_handoff_return)
+                        m_handoff_free.push_back(get_index(batch[i]));
+                    else
+                        m_app->on_message(ctx, batch[i]);
+                }
                 if (got < drain_batch)
                     break;
             }
@@ -231,7 +314,14 @@ private:
     unix_ms m_wall{};
     bool m_now_fresh = false;
     std::optional<timer::timer_wheel> m_timers; // built on the shard's own thread
+    std::vector<handoff_buffer> m_handoff;       // this shard's handoff pool
+    std::vector<uint32_t> m_handoff_free;        // touched by this shard only
+    std::vector<std::pair<uint16_t, uint32_t>> m_pending_returns; // (owner, index) to send back
 };
+
+bool shard_context::hand_over(shard_id to, const datagram_ref& datagram) noexcept {
+    return owner.hand_over(*this, to, datagram);
+}
 
 bool shard_context::post(shard_id to, const shard_message& msg) noexcept {
     AINET_ASSERT(to_index(to) < shard_count);

@@ -39,6 +39,9 @@ namespace ainet::runtime {
     X(cross_shard_sent, "messages posted to other shards")                                        \
     X(cross_shard_received, "messages taken from other shards' queues")                           \
     X(cross_shard_queue_full, "messages refused: a cross-shard queue was full")                   \
+    X(handoffs_sent, "datagrams handed to the shard that owns their state")                       \
+    X(handoffs_received, "datagrams handed over by other shards")                                 \
+    X(handoffs_refused, "handoffs refused: no handoff buffer free or the queue was full")         \
     X(wakeups, "sleeps ended by another thread's wake-up")
 
 struct shard_counters {

@@ -46,7 +46,9 @@
 
 namespace ainet::runtime {
 
-// A message between shards (or from the control thread). kind is the app's to define.
+// A message between shards (or from the control thread). kind is the app's to define, below
+// shard_message_kind_reserved (the runtime's own kinds sit above it).
+inline constexpr uint32_t shard_message_kind_reserved = 0xffff0000u;
 struct shard_message {
     uint32_t kind = 0;
     uint16_t from = 0; // sender's mesh index (shard index, or shard_count for control)
@@ -72,6 +74,13 @@ struct shard_context {
 
     // Posts msg to shard `to` (any shard, including itself). False (counted) if that queue is full.
     bool post(shard_id to, const shard_message& msg) noexcept;
+
+    // Hands a received datagram to shard `to`, which owns the state it belongs to (e.g. a
+    // session pinned by peer-id hash): the bytes are copied into one of this shard's handoff
+    // buffers, `to` sees them in app.on_handoff(), and the buffer comes back to this shard by
+    // message once that call returns. No lock, no allocation. False (counted) when this
+    // shard's handoff buffers are all out or the queue is full.
+    bool hand_over(shard_id to, const datagram_ref& datagram) noexcept;
 };
 
 // The protocol side of a shard. One instance per shard, created by the factory on that shard's
@@ -82,6 +91,8 @@ public:
     virtual void on_start(shard_context&) {}
     virtual void on_datagrams(shard_context& ctx, std::span<const rx_datagram> batch) noexcept = 0;
     virtual void on_message(shard_context&, const shard_message&) noexcept {}
+    // A datagram another shard handed over (shard_context::hand_over); borrowed for the call.
+    virtual void on_handoff(shard_context&, const datagram_ref&) noexcept {}
     // A timer armed in ctx.timers fired; cookie is what was armed with it.
     virtual void on_timer(shard_context&, timer::timer_id, uint64_t /*cookie*/) noexcept {}
     // Once per loop turn, after receives and messages. Returns the longest the shard may sleep
@@ -99,6 +110,8 @@ struct shard_group_config {
     uint32_t tx_slot_count = 16384;
     uint32_t cross_shard_queue_size = 8192;
     uint32_t timer_capacity = 65536;
+    // Datagrams a shard may have handed to other shards and not yet got back.
+    uint32_t handoff_buffer_count = 1024;
     duration timer_tick = std::chrono::milliseconds(1);
     bool pin_threads = false;        // pin shard i to the i-th allowed CPU
     duration idle_sleep_max = std::chrono::milliseconds(100);
