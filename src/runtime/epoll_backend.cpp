@@ -192,8 +192,8 @@ private:
         const int received = ::recvmmsg(m_fd, m_rx_messages.data(), m_config.batch_size, MSG_DONTWAIT, nullptr);
         bump(m_counters.rx_syscalls);
         if (received <= 0) {
-            if (received < 0 && errno != EAGAIN && errno != EINTR)
-                bump(m_counters.rx_errors);
+            if (received < 0)
+                (void)detail::count_receive_error(m_counters, errno);
             return 0;
         }
         size_t count = 0;

@@ -46,6 +46,28 @@ size_t train_length(std::span<const tx_queue::entry> pending, size_t start, bool
     return count;
 }
 
+bool count_receive_error(shard_counters& counters, int error) noexcept {
+    switch (error) {
+    case EAGAIN:
+    case EINTR:
+        return true;
+    case ENOBUFS:
+        bump(counters.rx_buffer_exhausted);
+        return true;
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN:
+        bump(counters.rx_icmp_errors);
+        return true;
+    default:
+        bump(counters.rx_errors);
+        return false;
+    }
+}
+
 void count_send_error(shard_counters& counters, int error, uint64_t datagrams) noexcept {
     switch (error) {
     case EAGAIN:

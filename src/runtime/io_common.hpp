@@ -37,6 +37,11 @@ void group_by_destination(std::span<tx_queue::entry> pending, size_t window) noe
 [[nodiscard]] size_t train_length(std::span<const tx_queue::entry> pending, size_t start,
                                   bool gso) noexcept;
 
+// Counts a failed receive under its errno's counter. True for errors that say nothing about
+// the socket itself (ICMP reports of an earlier send, interrupted calls): receiving goes on.
+// False for the rest, which the backend must not retry in a tight loop.
+bool count_receive_error(shard_counters& counters, int error) noexcept;
+
 // Counts a failed send of `datagrams` datagrams under its errno's counter.
 void count_send_error(shard_counters& counters, int error, uint64_t datagrams) noexcept;
 

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <vector>
 
 namespace ainet::runtime {
@@ -26,6 +27,9 @@ constexpr uint16_t buffer_group = 0;
 constexpr unsigned submission_entries = 512;
 constexpr unsigned completion_entries = 8192;
 constexpr uint32_t send_ops_max = 512;
+// Consecutive hard receive errors tolerated before re-arming is rate limited.
+constexpr uint32_t rx_error_streak_max = 8;
+constexpr auto rx_error_backoff = std::chrono::milliseconds(100);
 // The kernel lays out io_uring_recvmsg_out (16 bytes), then msg_namelen bytes of address, then
 // the control messages: a name area rounded up to 8 keeps the cmsghdrs aligned.
 constexpr socklen_t name_area_size = (sizeof(sockaddr_in6) + 7) & ~socklen_t{7};
@@ -288,9 +292,17 @@ private:
             }
         }
         deliver(handler, datagrams, returned);
-        if (!m_receive_armed) {
+        if (!m_receive_armed && m_rx_error_streak < rx_error_streak_max) {
             bump(m_counters.rx_rearms);
             (void)arm_receive();
+        } else if (!m_receive_armed) {
+            // Every further error costs one re-arm per backoff period.
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= m_rx_rearm_not_before) {
+                bump(m_counters.rx_rearm_backoffs);
+                m_rx_rearm_not_before = now + rx_error_backoff;
+                (void)arm_receive();
+            }
         }
         if (!m_wake_armed)
             (void)arm_wake();
@@ -315,12 +327,16 @@ private:
         if (!(cqe->flags & IORING_CQE_F_MORE))
             m_receive_armed = false;
         if (cqe->res < 0) {
-            if (cqe->res == -ENOBUFS)
-                bump(m_counters.rx_buffer_exhausted);
+            // ENOBUFS: the buffer ring ran dry; buffers return at the end of this turn and the
+            // receive is re-armed then. A socket error that keeps coming back must not turn the
+            // re-arm into a busy loop: after a streak, re-arm only once per backoff period.
+            if (detail::count_receive_error(m_counters, -cqe->res))
+                m_rx_error_streak = 0;
             else
-                bump(m_counters.rx_errors);
+                ++m_rx_error_streak;
             return;
         }
+        m_rx_error_streak = 0;
         if (!(cqe->flags & IORING_CQE_F_BUFFER)) {
             bump(m_counters.rx_errors);
             return;
@@ -402,6 +418,8 @@ private:
     bool m_ring_ready = false;
     msghdr m_template{};
     bool m_receive_armed = false;
+    uint32_t m_rx_error_streak = 0;
+    std::chrono::steady_clock::time_point m_rx_rearm_not_before{};
 
     io_uring_buf_ring* m_buffer_ring = nullptr;
     size_t m_buffer_ring_bytes = 0;

@@ -22,7 +22,9 @@ namespace ainet::runtime {
     X(rx_bad_address, "datagrams dropped: source address of an unsupported family")               \
     X(rx_buffer_exhausted, "ENOBUFS: the provided-buffer ring ran dry; receive re-armed")         \
     X(rx_rearms, "multishot receives re-armed after the kernel ended them")                       \
+    X(rx_icmp_errors, "ICMP errors reported on receive (ECONNREFUSED, EHOSTUNREACH, ...)")        \
     X(rx_errors, "receive completions with another error")                                        \
+    X(rx_rearm_backoffs, "receive re-arms delayed after repeated errors (no spinning)")          \
     X(rx_syscalls, "receive system calls (epoll backend; io_uring counts enters)")                \
     X(tx_datagrams, "datagrams handed to the kernel")                                             \
     X(tx_bytes, "payload bytes handed to the kernel")                                             \

@@ -246,3 +246,25 @@ TEST_CASE("tx_queue refuses and counts when full or oversize", "[runtime]") {
     tx.consume_front(1);
     CHECK(tx.free_slots() == 1);
 }
+
+TEST_CASE("every errno lands on a named counter", "[runtime]") {
+    shard_counters c;
+    CHECK(runtime::detail::count_receive_error(c, ENOBUFS));
+    CHECK(runtime::detail::count_receive_error(c, ECONNREFUSED));
+    CHECK(runtime::detail::count_receive_error(c, EAGAIN));
+    CHECK_FALSE(runtime::detail::count_receive_error(c, EBADF));
+    CHECK(c.rx_buffer_exhausted.load() == 1);
+    CHECK(c.rx_icmp_errors.load() == 1);
+    CHECK(c.rx_errors.load() == 1);
+    runtime::detail::count_send_error(c, EAGAIN, 3);
+    runtime::detail::count_send_error(c, ENOBUFS, 1);
+    runtime::detail::count_send_error(c, ECONNREFUSED, 2);
+    runtime::detail::count_send_error(c, EMSGSIZE, 1);
+    runtime::detail::count_send_error(c, ENETUNREACH, 1);
+    runtime::detail::count_send_error(c, EBADF, 1);
+    CHECK(c.tx_eagain.load() == 4);
+    CHECK(c.tx_connection_refused.load() == 2);
+    CHECK(c.tx_message_too_big.load() == 1);
+    CHECK(c.tx_unreachable.load() == 1);
+    CHECK(c.tx_errors.load() == 1);
+}
