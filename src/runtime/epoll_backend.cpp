@@ -74,9 +74,9 @@ public:
     }
 
     void flush(tx_queue& tx) noexcept override {
+        m_grouper.group(tx.pending());
         while (!tx.empty()) {
             auto pending = tx.pending();
-            detail::group_by_destination(pending, m_config.batch_size);
             // Build up to batch_size messages, each a single datagram or a GSO train.
             size_t messages = 0;
             size_t taken = 0;
@@ -225,6 +225,7 @@ private:
     shard_counters& m_counters;
     uint32_t m_buffer_size;
     bool m_gso = m_config.gso;
+    detail::destination_grouper m_grouper;
 
     std::vector<uint8_t> m_rx_buffers;
     std::vector<mmsghdr> m_rx_messages;

@@ -6,23 +6,51 @@
 
 namespace ainet::runtime::detail {
 
-void group_by_destination(std::span<tx_queue::entry> pending, size_t window) noexcept {
-    for (size_t base = 0; base < pending.size(); base += window) {
-        const size_t end = std::min(pending.size(), base + window);
-        // Stable insertion by destination: already-grouped input (one flow) costs one
-        // comparison per entry.
-        for (size_t i = base + 1; i < end; ++i) {
-            if (!(pending[i].destination < pending[i - 1].destination))
-                continue;
-            const tx_queue::entry moving = pending[i];
-            size_t j = i;
-            while (j > base && moving.destination < pending[j - 1].destination) {
-                pending[j] = pending[j - 1];
-                --j;
+destination_grouper::destination_grouper()
+    : m_table(table_size), m_group_of(window_max), m_group_start(groups_max + 1),
+      m_scratch(window_max) {
+    m_used_slots.reserve(groups_max);
+}
+
+void destination_grouper::group(std::span<tx_queue::entry> pending) noexcept {
+    size_t begin = 0;
+    while (begin < pending.size())
+        begin = group_window(pending, begin, std::min(pending.size(), begin + window_max));
+}
+
+size_t destination_grouper::group_window(std::span<tx_queue::entry> pending, size_t begin,
+                                         size_t end) noexcept {
+    const std::hash<endpoint> hash;
+    size_t groups = 0;
+    size_t stop = end;
+    std::fill(m_group_start.begin(), m_group_start.end(), 0u);
+    for (size_t i = begin; i < end; ++i) {
+        size_t index = hash(pending[i].destination) & (table_size - 1);
+        while (m_table[index].used && m_table[index].destination != pending[i].destination)
+            index = (index + 1) & (table_size - 1);
+        if (!m_table[index].used) {
+            if (groups == groups_max) {
+                stop = i; // out of group slots: this window ends here
+                break;
             }
-            pending[j] = moving;
+            m_table[index] = slot{pending[i].destination, static_cast<uint16_t>(groups++), true};
+            m_used_slots.push_back(static_cast<uint16_t>(index));
         }
+        m_group_of[i - begin] = m_table[index].group;
+        ++m_group_start[m_table[index].group + 1];
     }
+    for (uint16_t used : m_used_slots)
+        m_table[used].used = false;
+    m_used_slots.clear();
+    if (groups > 1) {
+        for (size_t g = 1; g <= groups; ++g)
+            m_group_start[g] += m_group_start[g - 1];
+        for (size_t i = begin; i < stop; ++i)
+            m_scratch[m_group_start[m_group_of[i - begin]]++] = pending[i];
+        std::copy(m_scratch.begin(), m_scratch.begin() + static_cast<std::ptrdiff_t>(stop - begin),
+                  pending.begin() + static_cast<std::ptrdiff_t>(begin));
+    }
+    return stop;
 }
 
 size_t train_length(std::span<const tx_queue::entry> pending, size_t start, bool gso) noexcept {

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -27,10 +28,36 @@ inline constexpr uint32_t gso_bytes_max = 65000;
 inline constexpr uint32_t gro_buffer_size = 65536;
 inline constexpr size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t));
 
-// Reorders pending so that datagrams to the same destination sit together, keeping each
-// destination's own order (flows stay in order), within windows of `window` entries so the
-// cost stays linear in the queue length.
-void group_by_destination(std::span<tx_queue::entry> pending, size_t window) noexcept;
+// Reorders a send queue so that datagrams to the same destination sit together (then they can
+// leave as GSO trains), keeping each destination's own order, so every flow stays in order.
+// Groups come in order of first appearance. Linear time: a counting sort keyed by an
+// open-addressing table of destinations, over windows of up to window_max datagrams and
+// groups_max destinations. All memory is allocated in the constructor.
+class destination_grouper {
+public:
+    static constexpr size_t window_max = 4096;
+    static constexpr size_t groups_max = 512;
+
+    destination_grouper();
+    void group(std::span<tx_queue::entry> pending) noexcept;
+
+private:
+    // Groups [begin, end) of pending; returns where it stopped (end, or earlier when the window
+    // ran out of group slots).
+    size_t group_window(std::span<tx_queue::entry> pending, size_t begin, size_t end) noexcept;
+
+    struct slot {
+        endpoint destination;
+        uint16_t group;
+        bool used;
+    };
+    static constexpr size_t table_size = groups_max * 4; // load factor <= 1/4
+    std::vector<slot> m_table;
+    std::vector<uint16_t> m_used_slots;
+    std::vector<uint16_t> m_group_of;
+    std::vector<uint32_t> m_group_start;
+    std::vector<tx_queue::entry> m_scratch;
+};
 
 // How many entries from pending[start] form one GSO train: same destination, same size (the
 // last may be shorter), within the kernel's caps. At least 1.

@@ -134,7 +134,7 @@ public:
         auto pending = tx.pending();
         if (pending.empty())
             return;
-        detail::group_by_destination(pending, m_config.batch_size);
+        m_grouper.group(pending);
         size_t taken = 0;
         while (taken < pending.size()) {
             if (m_free_ops.empty())
@@ -413,6 +413,7 @@ private:
     shard_counters& m_counters;
     uint32_t m_payload_size;
     bool m_gso = m_config.gso;
+    detail::destination_grouper m_grouper;
 
     io_uring m_ring{};
     bool m_ring_ready = false;
