@@ -54,8 +54,8 @@ crypto::mac_tag relay_core::cookie(const crypto::mac_key& key, const node_id& se
     return crypto::mac(key, input);
 }
 
-bool relay_core::take(token_bucket& bucket, instant now, double rate) noexcept {
-    bucket.tokens = std::min(rate, bucket.tokens + seconds_between(now, bucket.refilled) * rate);
+bool relay_core::take(token_bucket& bucket, instant now, double rate, double capacity) noexcept {
+    bucket.tokens = std::min(capacity, bucket.tokens + seconds_between(now, bucket.refilled) * rate);
     bucket.refilled = now;
     if (bucket.tokens < 1.0)
         return false;
@@ -111,8 +111,8 @@ void relay_core::on_relay_data(instant now, const datagram_ref& d, bytes_view pa
         return;
     }
     token_bucket bucket{s->tokens, s->refilled};
-    const bool allowed = take(bucket, now, m_config.session_rate_per_second);
-    s->tokens = std::min(bucket.tokens, m_config.session_burst);
+    const bool allowed = take(bucket, now, m_config.session_rate_per_second, m_config.session_burst);
+    s->tokens = bucket.tokens;
     s->refilled = bucket.refilled;
     if (!allowed) {
         bump(m_counters.drop_rate_limited);
@@ -163,7 +163,8 @@ void relay_core::on_hello_request(instant now, unix_ms wall, const datagram_ref&
         bump(m_counters.drop_malformed);
         return;
     }
-    if (!take(m_challenge_budget, now, m_config.challenges_per_second)) {
+    if (!take(m_challenge_budget, now, m_config.challenges_per_second,
+              m_config.challenges_per_second)) {
         bump(m_counters.drop_challenge_budget);
         return;
     }
@@ -207,7 +208,8 @@ void relay_core::on_hello(instant now, unix_ms wall, const datagram_ref& d, byte
         bump(m_counters.drop_bad_cookie);
         return;
     }
-    if (!take(m_verify_budget, now, m_config.verifications_per_second)) {
+    if (!take(m_verify_budget, now, m_config.verifications_per_second,
+              m_config.verifications_per_second)) {
         bump(m_counters.drop_verify_budget);
         return;
     }
@@ -251,13 +253,25 @@ void relay_core::finish_hellos(instant now, datagram_sink& out) noexcept {
             bump(m_counters.drop_session_table_full);
             continue;
         }
-        session& s = existing != m_sessions.end() ? existing->second : m_sessions[p.source];
-        const bool moved = existing == m_sessions.end() || s.node != p.sender;
+        const bool fresh = existing == m_sessions.end();
+        session& s = fresh ? m_sessions[p.source] : existing->second;
+        if (!fresh && s.node != p.sender) {
+            // This address now belongs to another key: the old node's route must not outlive
+            // its session, or one address cycling through keys would fill every route table.
+            m_outbox.push_back(route_update{s.node, p.source, true});
+        }
+        if (fresh || s.node != p.sender) {
+            // A refresh by the same node keeps its token bucket: replaying one's own hello
+            // must not buy a fresh burst.
+            s.tokens = m_config.session_burst;
+            s.refilled = now;
+        }
         s.node = p.sender;
         s.lease_end = now + m_config.session_lease;
-        s.tokens = m_config.session_burst;
-        s.refilled = now;
-        if (moved)
+        // Announce whenever the routing table does not already say sender -> source (it may
+        // point at an older address of the same node).
+        const auto route = m_routes.find(p.sender);
+        if (route == m_routes.end() || route->second != p.source)
             m_outbox.push_back(route_update{p.sender, p.source, false});
         bump(m_counters.sessions_opened);
 
@@ -305,10 +319,12 @@ void relay_core::on_ping(instant now, const datagram_ref& d, bytes_view payload,
 void relay_core::on_tick(instant now) noexcept {
     // Walk a few buckets per tick, resuming where the last tick stopped, so every session is
     // looked at eventually and no tick does unbounded work.
+    // At most one visit per bucket per tick, so no key is collected twice.
     const size_t buckets = m_sessions.bucket_count();
+    const size_t steps = std::min(expiry_scan_per_tick, buckets);
     std::array<endpoint, expiry_scan_per_tick> expired;
     size_t expired_count = 0;
-    for (size_t step = 0; step < expiry_scan_per_tick && expired_count < expired.size(); ++step) {
+    for (size_t step = 0; step < steps && expired_count < expired.size(); ++step) {
         const size_t bucket = m_expiry_bucket++ % buckets;
         for (auto it = m_sessions.begin(bucket); it != m_sessions.end(bucket); ++it) {
             if (it->second.lease_end <= now && expired_count < expired.size())
@@ -317,6 +333,8 @@ void relay_core::on_tick(instant now) noexcept {
     }
     for (size_t i = 0; i < expired_count; ++i) {
         auto it = m_sessions.find(expired[i]);
+        if (it == m_sessions.end())
+            continue;
         // Withdraw the route only if it still points at this session's address (apply_route).
         m_outbox.push_back(route_update{it->second.node, it->first, true});
         m_sessions.erase(it);
@@ -332,8 +350,10 @@ void relay_core::apply_route(const route_update& update) {
             m_routes.erase(it);
         return;
     }
-    if (m_routes.size() >= m_config.route_count_max && !m_routes.contains(update.node))
+    if (m_routes.size() >= m_config.route_count_max && !m_routes.contains(update.node)) {
+        bump(m_counters.routes_refused_full);
         return;
+    }
     m_routes[update.node] = update.at;
 }
 

@@ -9,6 +9,10 @@ set -euo pipefail
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ainetctl-test.XXXXXX")
+# Ports vary per run, so concurrent runs (release and ASan builds, parallel checkouts) never
+# collide; ainetd binds UDP with SO_REUSEPORT, which would otherwise let two runs share one.
+UDP_PORT=$((20000 + RANDOM % 20000))
+HTTP_PORT=$((UDP_PORT + 1))
 DAEMON_PID=
 cleanup() {
     if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -110,7 +114,7 @@ cat > bootstrap.json <<JSON
   {"public_key": "$bob", "udp": "127.0.0.1:17002", "http": "127.0.0.1:18002"}]}
 JSON
 cat > node.json <<JSON
-{"key_file": "alice.key", "udp_listen": "127.0.0.1:17000", "http_listen": "127.0.0.1:18000",
+{"key_file": "alice.key", "udp_listen": "127.0.0.1:$UDP_PORT", "http_listen": "127.0.0.1:$HTTP_PORT",
  "data_dir": "state", "shard_count": 2, "bootstrap_file": "bootstrap.json", "log_level": "debug",
  "limits": {"recv_buffer_count": 1024}}
 JSON
@@ -135,16 +139,19 @@ step "ainetd starts from a config and exits 0 on a signal"
 # waits (bounded) for a clean exit.
 run_daemon() {
     local signal=$1
+    # A fresh log: the background start truncates it only once it runs, and the wait below
+    # must not see the previous run's start-up line.
+    rm -f daemon.log
     "$AINETD" --config node.json 2> daemon.log &
     DAEMON_PID=$!
     local tries=0
-    until grep -q '^ainetd: started' daemon.log; do
+    until grep -qs '^ainetd: started' daemon.log; do
         kill -0 "$DAEMON_PID" 2>/dev/null || die "ainetd exited early: $(cat daemon.log)"
         (( ++tries <= 100 )) || die "ainetd did not log its start-up line in 10 s"
         sleep 0.1
     done
     grep -q "node_id=$id" daemon.log || die "start-up line lacks the node id: $(cat daemon.log)"
-    grep -q 'udp=127.0.0.1:17000 http=127.0.0.1:18000 shards=2' daemon.log \
+    grep -q "udp=127.0.0.1:$UDP_PORT http=127.0.0.1:$HTTP_PORT shards=2" daemon.log \
         || die "start-up line: $(cat daemon.log)"
     grep -q 'bootstrap_nodes=2' daemon.log || die "start-up line: $(cat daemon.log)"
     kill "-$signal" "$DAEMON_PID"

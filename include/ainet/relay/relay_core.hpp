@@ -66,6 +66,7 @@ namespace ainet::relay {
     X(drop_verify_budget, "hellos dropped: signature-check budget spent")                         \
     X(drop_session_table_full, "hellos dropped: session table full")                              \
     X(routes_applied, "route updates applied to this shard's table")                              \
+    X(routes_refused_full, "route additions refused: routing table full")                         \
     X(sessions_expired, "sessions removed after their lease ended")
 
 struct relay_counters {
@@ -151,7 +152,7 @@ private:
     void on_ping(instant now, const datagram_ref& d, bytes_view payload, datagram_sink& out) noexcept;
     void finish_hellos(instant now, datagram_sink& out) noexcept;
     session* find_session(instant now, const endpoint& source) noexcept;
-    static bool take(token_bucket& bucket, instant now, double rate) noexcept;
+    static bool take(token_bucket& bucket, instant now, double rate, double capacity) noexcept;
 
     relay_config m_config;
     const crypto::key_pair& m_identity;

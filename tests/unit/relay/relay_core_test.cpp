@@ -227,3 +227,58 @@ TEST_CASE("forwarding allocates nothing in steady state", "[relay][alloc]") {
     CHECK(allocations == 0);
     CHECK(f.counters.forwarded.load() == 64 * 201);
 }
+
+TEST_CASE("session expiry with a small table visits each bucket once", "[relay]") {
+    // Regression: with fewer buckets than the per-tick scan, a key used to be collected twice
+    // and erased through an end() iterator.
+    relay::relay_config config;
+    config.session_count_max = 8;
+    relay_fixture f(config);
+    for (uint8_t i = 0; i < 5; ++i)
+        REQUIRE(f.authenticate(peer_keys(i), make_ipv4(127, 0, 1, i, 4000)));
+    f.now = f.now + f.config.session_lease + std::chrono::seconds(1);
+    for (int i = 0; i < 100 && f.core->session_count() > 0; ++i)
+        f.core->on_tick(f.now);
+    CHECK(f.core->session_count() == 0);
+    CHECK(f.counters.sessions_expired.load() == 5);
+}
+
+TEST_CASE("an address that changes keys withdraws the old key's route", "[relay]") {
+    relay_fixture f;
+    // One address cycling through many keys must leave one route, not one per key.
+    for (uint8_t i = 0; i < 50; ++i)
+        REQUIRE(f.authenticate(peer_keys(i), mallory_at));
+    CHECK(f.core->session_count() == 1);
+    CHECK(f.core->route_count() == 1);
+}
+
+TEST_CASE("a node that moves back to an older address is routed there", "[relay]") {
+    relay_fixture f;
+    const auto alice = peer_keys(1), bob = peer_keys(2);
+    const endpoint a1 = make_ipv4(127, 0, 0, 2, 6001), a2 = make_ipv4(127, 0, 0, 2, 6002);
+    REQUIRE(f.authenticate(bob, bob_at));
+    REQUIRE(f.authenticate(alice, a1));
+    REQUIRE(f.authenticate(alice, a2));
+    REQUIRE(f.authenticate(alice, a1)); // back to a1 while a1's session still lives
+    auto out = f.feed(bob_at, relay_fixture::data(bob, alice, 8, 10));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].to == a1);
+}
+
+TEST_CASE("replaying one's own hello does not refill the rate limit", "[relay]") {
+    relay::relay_config config;
+    config.session_rate_per_second = 1;
+    config.session_burst = 5;
+    relay_fixture f(config);
+    const auto alice = peer_keys(1), bob = peer_keys(2);
+    REQUIRE(f.authenticate(bob, bob_at));
+    REQUIRE(f.authenticate(alice, alice_at));
+    const auto datagram = relay_fixture::data(alice, bob, 8, 10);
+    size_t forwarded = 0;
+    for (int i = 0; i < 5; ++i)
+        forwarded += f.feed(alice_at, datagram).size();
+    REQUIRE(f.authenticate(alice, alice_at));
+    for (int i = 0; i < 5; ++i)
+        forwarded += f.feed(alice_at, datagram).size();
+    CHECK(forwarded == 5);
+}
