@@ -136,6 +136,10 @@ bool control_server::start(std::string& error) {
     m_local = m_impl->options.listen;
     m_local.port = static_cast<uint16_t>(port);
     m_impl->thread = std::thread([this] { m_impl->server.listen_after_bind(); });
+    // cpp-httplib's stop() is a no-op until the listen loop runs (upstream issues #1371,
+    // #1645): wait for it, so a stop() right after start() cannot hang in join().
+    for (int i = 0; i < 5000 && !s.is_running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <thread>
 
 namespace ainet::node {
 
@@ -75,8 +76,11 @@ std::optional<relay_client> relay_client::connect(const crypto::key_pair& keys, 
     request.sender = keys.id();
     error = "no hello_challenge from " + to_string(relay_at);
     while (clock::now() < deadline) {
-        if (!send_to(client.m_socket, relay_at, encode(request)))
+        if (!send_to(client.m_socket, relay_at, encode(request))) {
+            // Unreachable or refused: wait a little rather than spin until the deadline.
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
             continue;
+        }
         auto reply = receive_from(client.m_socket, relay_at, attempt);
         if (!reply)
             continue;
@@ -99,8 +103,10 @@ std::optional<relay_client> relay_client::connect(const crypto::key_pair& keys, 
         }
         h.signature = keys.sign(crypto::sig_domain::relay_hello, bytes_view(payload.data(), *size));
         error = "no hello_ack from " + to_string(relay_at);
-        if (!send_to(client.m_socket, relay_at, encode(h)))
+        if (!send_to(client.m_socket, relay_at, encode(h))) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
             continue;
+        }
         auto ack_bytes = receive_from(client.m_socket, relay_at, attempt);
         if (!ack_bytes)
             continue;

@@ -1,8 +1,10 @@
 #include <ainet/node/relay_node.hpp>
 
+#include <ainet/core/assert.hpp>
 #include <ainet/core/encoding.hpp>
 #include <ainet/runtime/metrics.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -41,7 +43,9 @@ public:
         : m_core(config, keys, cookie_key, counters) {}
 
     void on_start(runtime::shard_context& ctx) override {
-        (void)ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep);
+        // The wheel is sized from limits; failing to arm the only timer is a bug, not load.
+        AINET_ASSERT(ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep).has_value());
+        m_unsent.reserve(size_t{ctx.shard_count} * 1024);
     }
 
     void on_datagrams(runtime::shard_context& ctx,
@@ -60,20 +64,32 @@ public:
             return;
         m_core.on_tick(ctx.now);
         broadcast_routes(ctx);
-        (void)ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep);
+        AINET_ASSERT(ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep).has_value());
     }
 
 private:
+    // Every shard must see every route change, in order: what a full queue refuses waits here
+    // and goes first next time (the upkeep timer retries at least every 100 ms).
     void broadcast_routes(runtime::shard_context& ctx) noexcept {
+        size_t kept = 0;
+        for (const auto& [target, msg] : m_unsent)
+            if (!ctx.post(target, msg))
+                m_unsent[kept++] = {target, msg};
+        m_unsent.resize(kept);
         for (const relay::route_update& update : m_core.route_outbox()) {
             const runtime::shard_message msg = encode_route(update);
-            for (uint16_t s = 0; s < ctx.shard_count; ++s)
-                (void)ctx.post(shard_id{s}, msg);
+            for (uint16_t s = 0; s < ctx.shard_count; ++s) {
+                const bool earlier_waiting = std::any_of(m_unsent.begin(), m_unsent.end(),
+                    [s](const auto& u) { return to_index(u.first) == s; });
+                if (earlier_waiting || !ctx.post(shard_id{s}, msg))
+                    m_unsent.emplace_back(shard_id{s}, msg);
+            }
         }
         m_core.clear_route_outbox();
     }
 
     relay::relay_core m_core;
+    std::vector<std::pair<shard_id, runtime::shard_message>> m_unsent;
 };
 
 } // namespace

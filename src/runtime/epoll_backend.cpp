@@ -75,8 +75,10 @@ public:
 
     void flush(tx_queue& tx) noexcept override {
         m_grouper.group(tx.pending());
-        while (!tx.empty()) {
-            auto pending = tx.pending();
+        const auto all = tx.pending();
+        size_t offset = 0;
+        while (offset < all.size()) {
+            const auto pending = all.subspan(offset);
             // Build up to batch_size messages, each a single datagram or a GSO train.
             size_t messages = 0;
             size_t taken = 0;
@@ -105,8 +107,10 @@ public:
             send_messages(tx, messages);
             for (size_t i = 0; i < taken; ++i)
                 tx.release(pending[i].slot);
-            tx.consume_front(taken);
+            offset += taken;
         }
+        // One erase for the whole flush: the queue never shifts per batch.
+        tx.consume_front(all.size());
     }
 
     void wake() noexcept override {
@@ -136,11 +140,21 @@ private:
             const int error = errno;
             if (error == EINTR)
                 continue;
+            if (error == EAGAIN || error == ENOBUFS) {
+                // The socket buffer is full: the rest of this batch would fail the same way,
+                // one system call each. Count them all and move on.
+                for (size_t i = done; i < messages; ++i)
+                    detail::count_send_error(m_counters, error, m_tx_train_slots[i].count);
+                return;
+            }
             const train_span train = m_tx_train_slots[done];
-            if (train.count > 1 && (error == EIO || error == EINVAL)) {
-                // The device or kernel refused segmentation: send this train one by one, and
-                // stop building trains on this socket.
-                m_gso = false;
+            const auto refusal = train.count > 1 ? detail::classify_gso_error(error)
+                                                 : detail::gso_refusal::not_gso;
+            if (refusal != detail::gso_refusal::not_gso) {
+                // Segmentation refused: this train goes one by one; only a device that cannot
+                // segment at all (EIO) turns trains off for the socket.
+                if (refusal == detail::gso_refusal::resend_singly_and_disable)
+                    m_gso = false;
                 bump(m_counters.tx_gso_fallbacks);
                 resend_singly(tx, m_tx_messages[done].msg_hdr);
             } else {

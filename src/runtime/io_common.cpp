@@ -56,7 +56,10 @@ size_t destination_grouper::group_window(std::span<tx_queue::entry> pending, siz
 size_t train_length(std::span<const tx_queue::entry> pending, size_t start, bool gso) noexcept {
     AINET_ASSERT(start < pending.size());
     const tx_queue::entry& first = pending[start];
-    if (!gso || first.size == 0)
+    const uint32_t segment_max = first.destination.family == address_family::ipv4
+                                     ? gso_segment_size_max_ipv4
+                                     : gso_segment_size_max_ipv6;
+    if (!gso || first.size == 0 || first.size > segment_max)
         return 1;
     size_t count = 1;
     uint32_t bytes = first.size;
@@ -72,6 +75,18 @@ size_t train_length(std::span<const tx_queue::entry> pending, size_t start, bool
             break;
     }
     return count;
+}
+
+gso_refusal classify_gso_error(int error) noexcept {
+    switch (error) {
+    case EIO:
+        return gso_refusal::resend_singly_and_disable;
+    case EINVAL:
+    case EMSGSIZE:
+        return gso_refusal::resend_singly;
+    default:
+        return gso_refusal::not_gso;
+    }
 }
 
 bool count_receive_error(shard_counters& counters, int error) noexcept {

@@ -24,6 +24,19 @@ namespace ainet::runtime::detail {
 // Linux caps a GSO train at 64 segments (UDP_MAX_SEGMENTS) and one IP datagram's payload.
 inline constexpr uint32_t gso_segments_max = 64;
 inline constexpr uint32_t gso_bytes_max = 65000;
+// The kernel refuses a train whose segments (plus IP and UDP headers) exceed the device MTU;
+// segments are kept within a 1500-byte Ethernet MTU (IPv4: 20 + 8, IPv6: 40 + 8 bytes of
+// headers). Larger datagrams go one by one and the kernel fragments them as usual.
+inline constexpr uint32_t gso_segment_size_max_ipv4 = 1500 - 28;
+inline constexpr uint32_t gso_segment_size_max_ipv6 = 1500 - 48;
+
+// What to do after the kernel refused a GSO train with `error`.
+enum class gso_refusal : uint8_t {
+    resend_singly,             // this train only (segment too large for the path, EINVAL/EMSGSIZE)
+    resend_singly_and_disable, // the device cannot segment (EIO): stop building trains
+    not_gso,                   // an ordinary send error: count it
+};
+[[nodiscard]] gso_refusal classify_gso_error(int error) noexcept;
 // A GRO receive buffer must hold a whole coalesced train.
 inline constexpr uint32_t gro_buffer_size = 65536;
 inline constexpr size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t));

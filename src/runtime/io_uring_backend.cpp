@@ -382,9 +382,12 @@ private:
             bump(m_counters.tx_bytes, static_cast<uint64_t>(cqe->res));
             if (op.count > 1)
                 bump(m_counters.tx_gso_trains);
-        } else if (op.count > 1 && (cqe->res == -EIO || cqe->res == -EINVAL)) {
-            // Segmentation refused: stop building trains and send this one datagram by datagram.
-            m_gso = false;
+        } else if (op.count > 1 &&
+                   detail::classify_gso_error(-cqe->res) != detail::gso_refusal::not_gso) {
+            // Segmentation refused: this train goes datagram by datagram; only a device that
+            // cannot segment at all (EIO) turns trains off for the socket.
+            if (detail::classify_gso_error(-cqe->res) == detail::gso_refusal::resend_singly_and_disable)
+                m_gso = false;
             bump(m_counters.tx_gso_fallbacks);
             for (uint32_t k = 0; k < op.count; ++k) {
                 msghdr single{};

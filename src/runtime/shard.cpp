@@ -168,7 +168,7 @@ private:
             bump(m_counters.loop_turns);
             m_now_fresh = false;
             duration timeout = std::min(sleep_max, m_group.m_config.idle_sleep_max);
-            if (!m_tx.empty())
+            if (!m_tx.empty() || !m_pending_returns.empty())
                 timeout = duration::zero();
             if (timeout > duration::zero()) {
                 m_sleeping.store(true, std::memory_order_seq_cst);
@@ -196,8 +196,9 @@ private:
         m_backend->flush(m_tx);
         m_backend->poll(duration::zero(), *this);
         m_app.reset();
-        m_backend.reset();
         m_timers.reset();
+        // The backend (its ring and eventfd) stays until the shard object goes: other threads
+        // may still call wake() on it until they have seen this thread stop.
     }
 
     void on_datagrams(std::span<const rx_datagram> batch) noexcept override {
@@ -219,6 +220,10 @@ private:
             if (q->queue.size_approx() > 0)
                 return true;
         return false;
+    }
+
+    static bool is_runtime_message(const shard_message& msg) noexcept {
+        return msg.kind == kind_handoff || msg.kind == kind_handoff_return;
     }
 
     bool hand_over(shard_context& ctx, shard_id to, const datagram_ref& d) noexcept {
@@ -325,6 +330,7 @@ bool shard_context::hand_over(shard_id to, const datagram_ref& datagram) noexcep
 
 bool shard_context::post(shard_id to, const shard_message& msg) noexcept {
     AINET_ASSERT(to_index(to) < shard_count);
+    AINET_ASSERT(msg.kind < shard_message_kind_reserved || owner.is_runtime_message(msg));
     shard_message copy = msg;
     copy.from = to_index(id);
     const bool ok = owner.m_group.m_shards[to_index(to)]->enqueue(to_index(id), copy);
@@ -406,6 +412,7 @@ duration shard_group::thread_cpu_time(shard_id id) const noexcept {
 
 bool shard_group::post_from_control(shard_id to, const shard_message& msg) noexcept {
     AINET_ASSERT(to_index(to) < m_shards.size());
+    AINET_ASSERT(msg.kind < shard_message_kind_reserved);
     shard_message copy = msg;
     copy.from = m_config.shard_count;
     return m_shards[to_index(to)]->enqueue(m_config.shard_count, copy);

@@ -376,6 +376,11 @@ load_result drive_load(const traffic& t, const endpoint& to, const options& o) {
     std::atomic<bool> stop{false};
     duration sink_cpu{};
     const int helper_cpu = o.pin ? last_cpu() : -1;
+    // This thread becomes the sender; its affinity is restored afterwards, or threads started
+    // later from it (the next relay's shards) would inherit the sender's CPU.
+    cpu_set_t saved;
+    CPU_ZERO(&saved);
+    (void)pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
     pin_to(helper_cpu);
     const duration process0 = process_cpu_now();
     std::thread sink([&] {
@@ -392,6 +397,7 @@ load_result drive_load(const traffic& t, const endpoint& to, const options& o) {
     stop = true;
     sink.join();
     r.other_cpu = process_cpu_now() - process0 - sender_cpu - sink_cpu;
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
     return r;
 }
 
