@@ -27,6 +27,11 @@ tree::tree(const tree_config& config)
     m_inner[0].push_back(root_node);
 }
 
+void tree::set_backend(hash_backend backend) noexcept {
+    m_backend = resolve(backend);
+    m_hash = hash_function(m_backend);
+}
+
 uint32_t tree::new_inner(uint8_t depth, uint32_t parent, uint8_t slot) {
     auto& pool = m_inner[depth];
     uint32_t index;

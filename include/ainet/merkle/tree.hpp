@@ -136,6 +136,8 @@ public:
 
     [[nodiscard]] const tree_config& config() const noexcept { return m_config; }
     [[nodiscard]] hash_backend backend() const noexcept { return m_backend; }
+    // Switches the XXH3 implementation (all compute the same digests). Precondition: supported.
+    void set_backend(hash_backend backend) noexcept;
     [[nodiscard]] size_t entry_count() const noexcept { return m_entry_count; }
     // Bytes held by the tree's pools and buckets (capacities, not sizes).
     [[nodiscard]] size_t memory_bytes() const noexcept;
