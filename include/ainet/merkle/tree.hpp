@@ -1,0 +1,187 @@
+#pragma once
+// merkle::tree: a Merkle tree over the registry's key space, for anti-entropy between replicas.
+//
+// Shape. A fixed-depth radix tree over a 64-bit key hash, fanout 16: the node at depth d with
+// prefix p covers the keys whose top 4*d bits equal p. Leaf buckets sit at depth
+// `leaf_depth`; a bucket holds the (key_hash, leaf digest) pairs under its prefix, sorted by
+// key_hash. The shape depends only on the key set and leaf_depth, so two replicas with the same
+// key set have the same nodes at the same positions, and can compare node digests position by
+// position (reconcile.hpp). Only non-empty subtrees are materialized; an empty subtree's digest
+// is the constant all-zero digest.
+//
+// Hashing. bucket digest = XXH3-128 over the bucket's pairs, each as 8 bytes of key_hash
+// (little-endian) then the 16-byte leaf digest. inner digest = XXH3-128 over its 16 child
+// digests in order (256 bytes; XXH3's SIMD path starts above 240 bytes; hash.hpp picks the
+// instruction set at run time). Digests are XXH3's canonical big-endian 16 bytes.
+//
+// Updates. upsert() and erase() change a bucket and mark its path dirty; rehash() recomputes
+// each dirty node exactly once, bottom-up (one level after another), so a batch of updates
+// shares the upper levels. Calling rehash() after every update is the naive per-update mode
+// (the benchmark baseline). Reading digests requires a clean tree (asserted).
+//
+// THREAT MODEL. Anyone may write signed entries under their own key, so an attacker chooses
+// entry contents freely and can grind them (try many, publish the ones it likes). The goal to
+// deny it: two different replica states with equal digests at some position, which would make
+// anti-entropy skip a real difference (replicas stay divergent; e.g. one replica never learns
+// a revocation, or the attacker shows different versions to different replicas).
+//  * Leaf digests MUST be cryptographic digests of the whole entry (key, content, version,
+//    signature): e.g. the first 16 or 32 bytes of the SHA-512 that signature verification
+//    computes anyway. This tree takes them as given (16 bytes here) and never hashes entries
+//    itself. With a non-cryptographic leaf hash (XXH3 of the entry, say) an attacker could
+//    build two entries with one digest directly, and no inner hash could repair that.
+//    16 bytes of SHA-512 give 2^64 collision resistance against an attacker who makes both
+//    entries (birthday bound); the registry may fold 32 bytes into the 16 (e.g. take 16 bytes
+//    of SHA-512 over a 32-byte digest) but cannot exceed what 16 stored bytes allow.
+//  * XXH3 only combines digests. It is not cryptographic: no collision or preimage resistance
+//    is claimed for it, its secret and seed are public, and inputs chosen freely (not
+//    digests) can be made to collide with far less than 2^64 work. What stands between an
+//    attacker and an inner collision is that every input byte of a bucket or inner node is
+//    either a cryptographic digest the attacker can only influence by grinding (each tried
+//    value costs a SHA-512 and is a uniformly random 16 bytes) or a key hash (also the output
+//    of a cryptographic hash, see below). Making two child-digest vectors collide then means
+//    finding grinding outputs that satisfy XXH3's 128-bit collision condition; we know of no
+//    way to do that faster than a generic 2^64 search, but there is no proof, and XXH3 has
+//    had no cryptanalysis aimed at this. Accept that residual risk knowingly, or replace the
+//    inner hash by a cryptographic one (e.g. BLAKE3/SHA-256 truncated to 16 bytes, several
+//    times slower per node) if the deployment's threat model needs a proof.
+//  * A collision costs convergence, not integrity: every entry is still signed and verified
+//    on receipt, so nobody can forge another writer's entry; a collision can only hide a
+//    difference until any other change under the same node alters its digest.
+//  * Key hashes position leaves and are not identities. The registry derives them from a
+//    cryptographic hash of the key; two keys with one 64-bit key hash are cheap for an
+//    attacker to produce (2^32 birthday work), so the registry must fold all entries sharing
+//    a key hash into one leaf digest (e.g. a digest over their sorted digests).
+//  * Grinding key hashes concentrates entries in one bucket (2^(4*leaf_depth) tries per
+//    entry): rehashing that bucket and reconciling it cost O(bucket size). entry_count_max
+//    bounds the tree; per-writer quotas belong to the registry.
+//
+// Threading and memory: a plain value owned by one shard. Nodes and buckets live in per-level
+// pools that grow on demand up to entry_count_max entries and are reused after erase; nothing
+// is freed back until destruction. Not for the per-datagram path (upsert may allocate).
+
+#include <ainet/merkle/errc.hpp>
+#include <ainet/merkle/hash.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace ainet::merkle {
+
+inline constexpr size_t fanout = 16;
+inline constexpr unsigned bits_per_level = 4;
+inline constexpr uint8_t leaf_depth_max = 8;
+inline constexpr digest empty_digest{};
+
+// A node's place in the tree: depth 0 is the root; prefix holds the top 4*depth bits of the
+// key hashes under it (so prefix < 16^depth).
+struct position {
+    uint8_t depth = 0;
+    uint64_t prefix = 0;
+
+    friend constexpr auto operator<=>(const position&, const position&) = default;
+    friend constexpr bool operator==(const position&, const position&) = default;
+};
+
+[[nodiscard]] constexpr uint64_t prefix_of(uint64_t key_hash, uint8_t depth) noexcept {
+    return depth == 0 ? 0 : key_hash >> (64 - bits_per_level * depth);
+}
+
+// One leaf: a key hash and the caller's cryptographic digest of the entry. Its byte image in
+// a bucket hash is key_hash little-endian then digest (24 bytes, no padding).
+struct leaf {
+    uint64_t key_hash = 0;
+    digest leaf_digest;
+
+    friend constexpr bool operator==(const leaf&, const leaf&) = default;
+};
+static_assert(sizeof(leaf) == 24, "leaves are hashed as their in-memory bytes");
+
+struct tree_config {
+    // Depth of the leaf buckets, 1..leaf_depth_max; part of the protocol (replicas must
+    // agree). 4 gives 65,536 buckets: ~15 entries each at 1M entries.
+    uint8_t leaf_depth = 4;
+    // New keys beyond this are refused with errc::tree_full.
+    uint32_t entry_count_max = 1u << 24;
+    hash_backend backend = hash_backend::automatic;
+};
+
+class tree {
+public:
+    explicit tree(const tree_config& config = {});
+
+    // Inserts or replaces the leaf for key_hash and marks its path dirty.
+    [[nodiscard]] result<void> upsert(uint64_t key_hash, const digest& leaf_digest);
+    // Removes key_hash if present (true) and marks its path dirty; empty subtrees are released.
+    bool erase(uint64_t key_hash) noexcept;
+    // Recomputes every dirty node once, bottom-up. Cost: one XXH3 per dirty node.
+    void rehash() noexcept;
+
+    [[nodiscard]] bool dirty() const noexcept { return m_dirty_count != 0; }
+    // The root digest. Precondition: !dirty().
+    [[nodiscard]] digest root() const noexcept;
+
+    // Digest of the node at pos (empty_digest if that subtree is empty). Precondition: clean,
+    // pos.depth <= leaf_depth.
+    [[nodiscard]] digest node_digest(position pos) const noexcept;
+    // Digests of all 16^levels descendants `levels` below pos, in prefix order, into out
+    // (out.size() == 16^levels). Precondition: clean, pos.depth + levels <= leaf_depth.
+    void descendant_digests(position pos, uint8_t levels, std::span<digest> out) const noexcept;
+    // The sorted leaves of the bucket at pos (depth == leaf_depth); empty if none.
+    [[nodiscard]] std::span<const leaf> bucket(position pos) const noexcept;
+    // Every leaf, in key_hash order.
+    [[nodiscard]] std::vector<leaf> leaves() const;
+
+    [[nodiscard]] const tree_config& config() const noexcept { return m_config; }
+    [[nodiscard]] hash_backend backend() const noexcept { return m_backend; }
+    // Switches the XXH3 implementation (all compute the same digests). Precondition: supported.
+    void set_backend(hash_backend backend) noexcept;
+    [[nodiscard]] size_t entry_count() const noexcept { return m_entry_count; }
+    // Bytes held by the tree's pools and buckets (capacities, not sizes).
+    [[nodiscard]] size_t memory_bytes() const noexcept;
+    // Digests computed by rehash() since construction (for tests and benchmarks).
+    [[nodiscard]] uint64_t hash_count() const noexcept { return m_hash_count; }
+
+private:
+    static constexpr uint32_t none = UINT32_MAX;
+
+    struct inner_node {
+        std::array<digest, fanout> child_digest{};
+        std::array<uint32_t, fanout> child{};
+        uint32_t parent = none;
+        uint8_t slot = 0;
+        uint8_t child_count = 0;
+        bool dirty = false;
+    };
+    struct bucket_node {
+        std::vector<leaf> leaves;
+        uint32_t parent = none;
+        uint8_t slot = 0;
+        bool dirty = false;
+    };
+
+    [[nodiscard]] uint32_t new_inner(uint8_t depth, uint32_t parent, uint8_t slot);
+    [[nodiscard]] uint32_t new_bucket(uint32_t parent, uint8_t slot);
+    void mark_inner(uint8_t depth, uint32_t index) noexcept;
+    void mark_bucket(uint32_t index) noexcept;
+    // The index of the node at pos (an inner node if depth < leaf_depth, else a bucket), or none.
+    [[nodiscard]] uint32_t find(position pos) const noexcept;
+
+    tree_config m_config;
+    hash_backend m_backend;
+    hash_fn m_hash;
+    std::array<std::vector<inner_node>, leaf_depth_max> m_inner;
+    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_free;
+    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_dirty;
+    std::vector<bucket_node> m_buckets;
+    std::vector<uint32_t> m_bucket_free;
+    std::vector<uint32_t> m_bucket_dirty;
+    digest m_root;
+    size_t m_entry_count = 0;
+    size_t m_dirty_count = 0;
+    uint64_t m_hash_count = 0;
+};
+
+} // namespace ainet::merkle
