@@ -5,34 +5,50 @@ namespace ainet::sim {
 
 std::string_view to_string(event_kind k) noexcept {
     switch (k) {
-    case event_kind::sent: return "sent";
-    case event_kind::delivered: return "delivered";
-    case event_kind::dropped: return "dropped";
-    case event_kind::timer_fired: return "timer_fired";
-    case event_kind::started: return "started";
-    case event_kind::crashed: return "crashed";
-    case event_kind::action: return "action";
+    case event_kind::sent:
+        return "sent";
+    case event_kind::delivered:
+        return "delivered";
+    case event_kind::dropped:
+        return "dropped";
+    case event_kind::timer_fired:
+        return "timer_fired";
+    case event_kind::started:
+        return "started";
+    case event_kind::crashed:
+        return "crashed";
+    case event_kind::action:
+        return "action";
     }
     return "unknown";
 }
 
 std::string_view to_string(drop_reason r) noexcept {
     switch (r) {
-    case drop_reason::none: return "none";
-    case drop_reason::loss: return "loss";
-    case drop_reason::partition: return "partition";
-    case drop_reason::node_down: return "node_down";
-    case drop_reason::no_route: return "no_route";
-    case drop_reason::queue_full: return "queue_full";
-    case drop_reason::in_flight_limit: return "in_flight_limit";
-    case drop_reason::oversize: return "oversize";
+    case drop_reason::none:
+        return "none";
+    case drop_reason::loss:
+        return "loss";
+    case drop_reason::partition:
+        return "partition";
+    case drop_reason::node_down:
+        return "node_down";
+    case drop_reason::no_route:
+        return "no_route";
+    case drop_reason::queue_full:
+        return "queue_full";
+    case drop_reason::in_flight_limit:
+        return "in_flight_limit";
+    case drop_reason::oversize:
+        return "oversize";
     }
     return "unknown";
 }
 
 std::string_view to_string(errc e) noexcept {
     switch (e) {
-    case errc::timer_limit: return "timer_limit";
+    case errc::timer_limit:
+        return "timer_limit";
     }
     return "unknown";
 }

@@ -38,9 +38,13 @@ unix_ms context::wall() const noexcept {
                    floor_div(since_start, 1'000'000)};
 }
 
-endpoint context::address() const noexcept { return m_world.m_config.addresses.endpoint_of(m_self); }
+endpoint context::address() const noexcept {
+    return m_world.m_config.addresses.endpoint_of(m_self);
+}
 
-uint32_t context::incarnation() const noexcept { return m_world.incarnation(m_self); }
+uint32_t context::incarnation() const noexcept {
+    return m_world.incarnation(m_self);
+}
 
 mutable_bytes context::prepare(const endpoint& destination) noexcept {
     AINET_ASSERT_MSG(!m_preparing, "prepare() twice without commit() or abandon()");
@@ -66,13 +70,21 @@ result<timer_id> context::arm(instant deadline, uint64_t cookie) noexcept {
     return m_world.arm(to_index(m_self), deadline, cookie);
 }
 
-bool context::cancel(timer_id id) noexcept { return m_world.cancel(to_index(m_self), id); }
+bool context::cancel(timer_id id) noexcept {
+    return m_world.cancel(to_index(m_self), id);
+}
 
-rng& context::random() noexcept { return m_world.m_nodes[to_index(m_self)].random; }
+rng& context::random() noexcept {
+    return m_world.m_nodes[to_index(m_self)].random;
+}
 
-const address_plan& context::addresses() const noexcept { return m_world.m_config.addresses; }
+const address_plan& context::addresses() const noexcept {
+    return m_world.m_config.addresses;
+}
 
-uint32_t context::node_count() const noexcept { return m_world.node_count(); }
+uint32_t context::node_count() const noexcept {
+    return m_world.node_count();
+}
 
 // --- world ------------------------------------------------------------------------------------
 
@@ -159,8 +171,8 @@ void world::crash(node_index i) {
     n.up = false;
     n.timers_armed = 0; // its timers are now stale: the next start has another incarnation
     ++m_stats.crashes;
-    record(trace_event{.kind = event_kind::crashed, .at = m_now, .from = i, .to = i,
-                       .cookie = n.incarnation});
+    record(trace_event{
+        .kind = event_kind::crashed, .at = m_now, .from = i, .to = i, .cookie = n.incarnation});
 }
 
 void world::restart(node_index i, restart_mode mode, duration delay) {
@@ -176,8 +188,8 @@ void world::restart(node_index i, restart_mode mode, duration delay) {
 
 partition_id world::partition(std::span<const node_index> a, std::span<const node_index> b,
                               partition_direction direction) {
-    partition_rule rule{m_next_partition++, std::vector<uint8_t>(m_nodes.size(), 0), false,
-                        true, direction == partition_direction::both_ways};
+    partition_rule rule{m_next_partition++, std::vector<uint8_t>(m_nodes.size(), 0), false, true,
+                        direction == partition_direction::both_ways};
     for (node_index i : a) {
         AINET_ASSERT(to_index(i) < m_nodes.size());
         rule.side[to_index(i)] = 1;
@@ -199,12 +211,13 @@ partition_id world::isolate(std::span<const node_index> a, partition_direction d
 }
 
 void world::heal(partition_id id) {
-    std::erase_if(m_partitions, [id](const partition_rule& r) {
-        return r.id == static_cast<uint32_t>(id);
-    });
+    std::erase_if(m_partitions,
+                  [id](const partition_rule& r) { return r.id == static_cast<uint32_t>(id); });
 }
 
-void world::heal_all() { m_partitions.clear(); }
+void world::heal_all() {
+    m_partitions.clear();
+}
 
 bool world::blocked(node_index from, node_index to) const noexcept {
     const uint32_t f = to_index(from);
@@ -370,27 +383,31 @@ void world::record(const trace_event& e) noexcept {
         m_observer->on_event(e);
 }
 
-void world::drop(uint32_t from, uint32_t to, drop_reason reason, bytes_view payload,
-                 bool duplicate, bool corrupted) noexcept {
+void world::drop(uint32_t from, uint32_t to, drop_reason reason, bytes_view payload, bool duplicate,
+                 bool corrupted) noexcept {
     ++m_stats.dropped[static_cast<size_t>(reason)];
-    record(trace_event{.kind = event_kind::dropped, .reason = reason, .duplicate = duplicate,
-                       .corrupted = corrupted, .at = m_now, .from = node_index{from},
-                       .to = node_index{to}, .payload = payload});
+    record(trace_event{.kind = event_kind::dropped,
+                       .reason = reason,
+                       .duplicate = duplicate,
+                       .corrupted = corrupted,
+                       .at = m_now,
+                       .from = node_index{from},
+                       .to = node_index{to},
+                       .payload = payload});
 }
 
 int64_t world::serialize(int64_t ready_ns, uint64_t size, uint64_t bytes_per_second,
                          uint64_t queue_bytes_max, int64_t& free_at_ns) noexcept {
     const int64_t start_ns = std::max(ready_ns, free_at_ns);
-    const auto backlog_bytes = static_cast<uint64_t>(int128_t{start_ns - ready_ns} *
-                                                     static_cast<int64_t>(bytes_per_second) /
-                                                     ns_per_second);
+    const auto backlog_bytes = static_cast<uint64_t>(
+        int128_t{start_ns - ready_ns} * static_cast<int64_t>(bytes_per_second) / ns_per_second);
     if (backlog_bytes + size > queue_bytes_max)
         return -1;
     // Rounded up, so a datagram never leaves before its last byte would have.
-    const auto serialization_ns = static_cast<int64_t>(
-        (int128_t{static_cast<int64_t>(size)} * ns_per_second +
-         static_cast<int64_t>(bytes_per_second) - 1) /
-        static_cast<int64_t>(bytes_per_second));
+    const auto serialization_ns =
+        static_cast<int64_t>((int128_t{static_cast<int64_t>(size)} * ns_per_second +
+                              static_cast<int64_t>(bytes_per_second) - 1) /
+                             static_cast<int64_t>(bytes_per_second));
     free_at_ns = start_ns + serialization_ns;
     return free_at_ns;
 }
@@ -446,8 +463,11 @@ void world::transmit(uint32_t from, const endpoint& to_address, bytes_view paylo
     const std::optional<node_index> resolved = m_config.addresses.index_of(to_address);
     const uint32_t to =
         resolved && to_index(*resolved) < m_nodes.size() ? to_index(*resolved) : no_node;
-    record(trace_event{.kind = event_kind::sent, .at = m_now, .from = node_index{from},
-                       .to = node_index{to}, .payload = payload});
+    record(trace_event{.kind = event_kind::sent,
+                       .at = m_now,
+                       .from = node_index{from},
+                       .to = node_index{to},
+                       .payload = payload});
     if (to == no_node)
         return drop(from, to, drop_reason::no_route, payload, false, false);
     if (payload.size() > m_config.datagram_size_max)
@@ -525,10 +545,18 @@ bool world::step() {
     m_now = instant{e.at_ns};
     ++m_stats.events;
     switch (e.type) {
-    case event_type::deliver: run_deliver(e); break;
-    case event_type::timer: run_timer(e); break;
-    case event_type::start: run_start(e); break;
-    case event_type::action: run_action(e); break;
+    case event_type::deliver:
+        run_deliver(e);
+        break;
+    case event_type::timer:
+        run_timer(e);
+        break;
+    case event_type::start:
+        run_start(e);
+        break;
+    case event_type::action:
+        run_action(e);
+        break;
     }
     return true;
 }
@@ -559,9 +587,13 @@ void world::run_deliver(const event& e) {
         drop(from, e.node, drop_reason::partition, payload, duplicate, corrupted);
     } else {
         ++m_stats.delivered;
-        record(trace_event{.kind = event_kind::delivered, .duplicate = duplicate,
-                           .corrupted = corrupted, .at = m_now, .from = node_index{from},
-                           .to = node_index{e.node}, .payload = payload});
+        record(trace_event{.kind = event_kind::delivered,
+                           .duplicate = duplicate,
+                           .corrupted = corrupted,
+                           .at = m_now,
+                           .from = node_index{from},
+                           .to = node_index{e.node},
+                           .payload = payload});
         context ctx = make_context(e.node);
         const datagram_ref d{payload, m_config.addresses.endpoint_of(node_index{from})};
         m_in_handler = true;
@@ -582,8 +614,11 @@ void world::run_timer(const event& e) {
         return; // cancelled, or its incarnation crashed
     --n.timers_armed;
     ++m_stats.timers_fired;
-    record(trace_event{.kind = event_kind::timer_fired, .at = m_now, .from = node_index{e.node},
-                       .to = node_index{e.node}, .cookie = cookie});
+    record(trace_event{.kind = event_kind::timer_fired,
+                       .at = m_now,
+                       .from = node_index{e.node},
+                       .to = node_index{e.node},
+                       .cookie = cookie});
     context ctx = make_context(e.node);
     m_in_handler = true;
     n.process->on_timer(ctx, cookie);
@@ -606,8 +641,11 @@ void world::run_start(const event& e) {
     AINET_ASSERT_MSG(n.process != nullptr, "the node factory returned no node");
     n.up = true;
     ++m_stats.starts;
-    record(trace_event{.kind = event_kind::started, .at = m_now, .from = node_index{e.node},
-                       .to = node_index{e.node}, .cookie = n.incarnation});
+    record(trace_event{.kind = event_kind::started,
+                       .at = m_now,
+                       .from = node_index{e.node},
+                       .to = node_index{e.node},
+                       .cookie = n.incarnation});
     context ctx = make_context(e.node);
     m_in_handler = true;
     n.process->on_start(ctx);

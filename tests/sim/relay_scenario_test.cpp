@@ -65,10 +65,12 @@ struct relay_client_node final : node {
     uint64_t sent = 0;
     std::array<uint8_t, 512> buffer{};
 
-    relay_client_node(uint32_t index, endpoint relay, std::shared_ptr<const std::vector<node_id>> ids)
+    relay_client_node(uint32_t index, endpoint relay,
+                      std::shared_ptr<const std::vector<node_id>> ids)
         : keys(keys_of(index)), relay_at(relay), peers(std::move(ids)) {}
 
-    template <class Message> void send(context& ctx, const Message& m) {
+    template <class Message>
+    void send(context& ctx, const Message& m) {
         auto size = wire::encode(m, buffer);
         REQUIRE(size);
         ctx.out().send(relay_at, bytes_view(buffer.data(), *size));
@@ -174,8 +176,7 @@ relay_run run_relay(uint64_t seed, uint32_t client_count) {
 
 } // namespace
 
-TEST_CASE("relay_core runs unchanged in the simulator and replays from its seed",
-          "[sim][relay]") {
+TEST_CASE("relay_core runs unchanged in the simulator and replays from its seed", "[sim][relay]") {
     REQUIRE(crypto::init());
     const uint64_t seed = test::run_seed();
     CAPTURE(seed);

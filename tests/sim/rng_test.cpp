@@ -99,7 +99,7 @@ TEST_CASE("exponential() has the requested mean and respects its cap", "[sim][rn
         sum += static_cast<double>(d.count());
         above_mean += d > mean ? 1 : 0;
     }
-    CHECK(std::fabs(sum / draws / 1e7 - 1.0) < 0.02);           // sd of the mean ~0.2%
+    CHECK(std::fabs(sum / draws / 1e7 - 1.0) < 0.02);                     // sd of the mean ~0.2%
     CHECK(std::fabs(above_mean / double(draws) - std::exp(-1.0)) < 0.01); // P(X > mean) = 1/e
     for (int i = 0; i < 1000; ++i)
         REQUIRE(r.exponential(mean, mean) <= mean);

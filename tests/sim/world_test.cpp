@@ -148,8 +148,9 @@ TEST_CASE("datagrams carry the sender's endpoint; unknown destinations are dropp
     w.run_for(1ms);
     const std::vector<uint8_t> hello{1, 2, 3};
     w.send_from(node_index{0}, w.endpoint_of(node_index{2}), hello);
-    w.send_from(node_index{0}, make_ipv4(10, 0, 9, 9, 7000), hello);            // no such node
-    w.send_from(node_index{0}, w.endpoint_of(node_index{1}), std::vector<uint8_t>(2000, 0)); // > max
+    w.send_from(node_index{0}, make_ipv4(10, 0, 9, 9, 7000), hello); // no such node
+    w.send_from(node_index{0}, w.endpoint_of(node_index{1}),
+                std::vector<uint8_t>(2000, 0)); // > max
     w.run_for(1s);
     auto* r = w.process_as<recorder_node>(node_index{2});
     REQUIRE(r->inbox.size() == 1);
@@ -292,7 +293,9 @@ TEST_CASE("a full partition blocks both ways until healed", "[sim][partition]") 
     auto send = [&](uint32_t from, uint32_t to) {
         w.send_from(node_index{from}, w.endpoint_of(node_index{to}), m);
     };
-    auto inbox = [&](uint32_t i) { return w.process_as<recorder_node>(node_index{i})->inbox.size(); };
+    auto inbox = [&](uint32_t i) {
+        return w.process_as<recorder_node>(node_index{i})->inbox.size();
+    };
     send(0, 2);
     send(2, 0);
     send(1, 3);
@@ -355,8 +358,7 @@ TEST_CASE("an asymmetric partition drops one direction only", "[sim][partition]"
     CHECK(w.process_as<recorder_node>(node_index{0})->inbox.size() == 2);
 }
 
-TEST_CASE("a crashed node receives nothing; restart with and without its state",
-          "[sim][crash]") {
+TEST_CASE("a crashed node receives nothing; restart with and without its state", "[sim][crash]") {
     const uint64_t seed = test::run_seed();
     CAPTURE(seed);
     world_config config;
@@ -523,7 +525,8 @@ TEST_CASE("a bandwidth cap serializes bulk traffic and tail-drops a full queue",
         w.run_for(5s);
         const auto& inbox = w.process_as<recorder_node>(node_index{1})->inbox;
         const auto& other = w.process_as<recorder_node>(node_index{2})->inbox;
-        return std::tuple{inbox.size(), inbox.empty() ? duration{0} : inbox.back().local_now - sent_at,
+        return std::tuple{inbox.size(),
+                          inbox.empty() ? duration{0} : inbox.back().local_now - sent_at,
                           other.empty() ? duration{-1} : other[0].local_now - sent_at,
                           w.stats().dropped_by(drop_reason::queue_full)};
     };

@@ -87,8 +87,8 @@ sim_result run_one(const sim_options& o, uint32_t node_count) {
     auto w = std::make_unique<sim::world>(config, sim::make_gossip_factory(gossip));
     w->add_nodes(node_count);
 
-    const auto virtual_span = std::chrono::duration_cast<duration>(
-        std::chrono::duration<double>(o.seconds));
+    const auto virtual_span =
+        std::chrono::duration_cast<duration>(std::chrono::duration<double>(o.seconds));
     const auto wall_start = std::chrono::steady_clock::now();
     w->run_for(virtual_span);
     const auto wall_end = std::chrono::steady_clock::now();
@@ -149,12 +149,9 @@ int run_sim(const sim_options& o) {
         }
     }
     if (o.json) {
-        nlohmann::json out{{"benchmark", "sim"},
-                           {"workload", "gossip_demo"},
-                           {"seed", o.seed},
-                           {"period_ms", o.period_ms},
-                           {"fanout", o.fanout},
-                           {"loss", o.loss},
+        nlohmann::json out{{"benchmark", "sim"}, {"workload", "gossip_demo"},
+                           {"seed", o.seed},     {"period_ms", o.period_ms},
+                           {"fanout", o.fanout}, {"loss", o.loss},
                            {"runs", runs}};
         std::cout << out.dump(2) << "\n";
     }

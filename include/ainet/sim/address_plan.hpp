@@ -17,7 +17,9 @@ namespace ainet::sim {
 
 // A node's index in its world: dense, from 0, stable across crash and restart.
 enum class node_index : uint32_t {};
-[[nodiscard]] constexpr uint32_t to_index(node_index i) noexcept { return static_cast<uint32_t>(i); }
+[[nodiscard]] constexpr uint32_t to_index(node_index i) noexcept {
+    return static_cast<uint32_t>(i);
+}
 
 struct address_plan {
     static constexpr uint32_t hosts_per_netgroup_max = 65534; // .0.1 .. .255.254

@@ -36,7 +36,8 @@ enum class errc : uint8_t {
     timer_limit = 1, // the node has world_config::timers_per_node_max timers armed
 };
 [[nodiscard]] std::string_view to_string(errc e) noexcept;
-template <class T> using result = ainet::result<T, errc>;
+template <class T>
+using result = ainet::result<T, errc>;
 
 // Names one armed timer of one node: (generation << 32) | slot. Never 0.
 enum class timer_id : uint64_t {};

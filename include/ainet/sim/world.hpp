@@ -21,7 +21,7 @@
 // datagrams in flight and timers per node maxima; exceeding the in-flight maximum drops (and
 // counts) the datagram, exceeding the timer maximum fails arm().
 //
-// Memory: per node ~150 bytes of world state plus the node object; per datagram in flight one
+// Memory: per node ~130 bytes of world state plus the node object; per datagram in flight one
 // pooled buffer (reused, so steady state allocates nothing) and a 32-byte heap entry.
 //
 // Threads: single-threaded; a world and its nodes belong to the thread that runs them.
@@ -101,7 +101,8 @@ public:
     [[nodiscard]] uint32_t incarnation(node_index i) const noexcept;
     // The running process of node i, or nullptr while it is down.
     [[nodiscard]] node* process(node_index i) noexcept;
-    template <class T> [[nodiscard]] T* process_as(node_index i) noexcept {
+    template <class T>
+    [[nodiscard]] T* process_as(node_index i) noexcept {
         return dynamic_cast<T*>(process(i));
     }
 
