@@ -1,21 +1,29 @@
 // ainet-bench: the benchmark harness. Every run is bounded in count and time, measures ainet
-// against a baseline in the same run, and prints a table for people or JSON for scripts.
+// against a baseline in the same run where one exists, and prints a table for people or JSON
+// for scripts. One subcommand per engine, each in its own file, registered here.
 //
 //   ainet-bench relay [--shape one-flow|many-flows|both] [--sizes 64,512,1200] [--gso] [--pin]
+//   ainet-bench sim [--nodes N]... [--seconds S] [--seed X] [--json]
+//
+// Exit codes: 0 success; 1 the benchmark failed; 2 usage errors.
 #include "commands.hpp"
+#include "sim_bench.hpp"
 
-#include <iostream>
-#include <vector>
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
     CLI::App app{"ainet-bench: bounded, same-run comparative benchmarks"};
     app.require_subcommand(1);
-    std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
-    auto relay = ainet::bench::add_relay_command(app);
-    commands.emplace_back(app.get_subcommand("relay"), relay);
-    CLI11_PARSE(app, argc, argv);
-    for (auto& [command, run] : commands)
-        if (command->parsed())
-            return run();
-    return 2;
+    auto run_relay = ainet::bench::add_relay_command(app);
+    ainet::bench::add_sim_command(app); // runs from its parse callback
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) { // a subcommand failed; it printed why
+        return e.get_exit_code();
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2; // --help is success; every other parse error is usage
+    }
+    if (app.get_subcommand("relay")->parsed())
+        return run_relay();
+    return 0;
 }
