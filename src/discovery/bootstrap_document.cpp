@@ -150,8 +150,7 @@ result<verified_document> verify_document(std::string_view text,
     AINET_TRY_VOID(read_hex(*doc.find(field_signer), out.signer.bytes));
     AINET_TRY(issued_at, read_time(*doc.find(field_issued_at)));
     out.issued_at = issued_at;
-    crypto::signature list_sig{};
-    AINET_TRY_VOID(read_hex(*doc.find(field_signature), list_sig));
+    AINET_TRY_VOID(read_hex(*doc.find(field_signature), out.sig));
     const json_value& nodes = *doc.find(field_nodes);
     if (nodes.type != json_value::kind::array)
         return fail(errc::wrong_type);
@@ -172,7 +171,7 @@ result<verified_document> verify_document(std::string_view text,
     // Step 5: the list signature over JCS(document without "signature").
     const std::string signed_text = canonicalize_without(doc, field_signature);
     if (!crypto::verify(out.signer.bytes, crypto::sig_domain::bootstrap_list, as_bytes(signed_text),
-                        list_sig))
+                        out.sig))
         return fail(errc::bad_signature);
 
     // Step 6: every record's own signature, in one batch, over JCS(record without "signature").
@@ -261,6 +260,12 @@ std::string make_document(const crypto::key_pair& keys, std::span<const node_rec
     const std::string signed_text = canonicalize(doc);
     const auto sig = keys.sign(crypto::sig_domain::bootstrap_list, as_bytes(signed_text));
     doc.add(std::string(field_signature), hex_value(sig));
+    return canonicalize(doc);
+}
+
+std::string to_text(const verified_document& document) {
+    json_value doc = document_json(document.signer, document.issued_at, document.records);
+    doc.add(std::string(field_signature), hex_value(document.sig));
     return canonicalize(doc);
 }
 

@@ -86,6 +86,7 @@ struct document_limits {
 struct verified_document {
     node_id signer;
     unix_ms issued_at{};
+    crypto::signature sig{};               // the list signature (verified)
     std::vector<node_record> records;      // every record, in document order
     std::vector<record_verdict> verdicts;  // verdicts[i] is the verdict on records[i]
     size_t accepted_count = 0;             // verdicts equal to accepted
@@ -126,6 +127,10 @@ struct discovery_counters {
 // issued_at <= json_integer_max.
 [[nodiscard]] std::string make_document(const crypto::key_pair& keys,
                                         std::span<const node_record> records, unix_ms issued_at);
+
+// The JCS text of a verified document, signature included: what make_document would have
+// served. Equal to canonicalize(text) for the text it was verified from (values have one text).
+[[nodiscard]] std::string to_text(const verified_document& document);
 
 // Parses and verifies a document fetched from a node (docs/PROTOCOL.md lists the steps in
 // order). expected_signer, when given, is the node that was asked: a list signed by any other
