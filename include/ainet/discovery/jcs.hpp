@@ -47,6 +47,14 @@ struct json_member;
 struct json_value {
     enum class kind : uint8_t { null, boolean, integer, string, array, object };
 
+    // Declared here, defaulted below json_member: the members use it while it is incomplete.
+    json_value();
+    json_value(const json_value&);
+    json_value(json_value&&) noexcept;
+    json_value& operator=(const json_value&);
+    json_value& operator=(json_value&&) noexcept;
+    ~json_value();
+
     kind type = kind::null;
     bool boolean = false;
     int64_t integer = 0;             // within +-json_integer_max
@@ -72,6 +80,13 @@ struct json_member {
     std::string key;
     json_value value;
 };
+
+inline json_value::json_value() = default;
+inline json_value::json_value(const json_value&) = default;
+inline json_value::json_value(json_value&&) noexcept = default;
+inline json_value& json_value::operator=(const json_value&) = default;
+inline json_value& json_value::operator=(json_value&&) noexcept = default;
+inline json_value::~json_value() = default;
 
 // Parses one JSON value (RFC 8259, whitespace allowed around tokens) restricted to the subset
 // above. Fails with too_large when text has more than text_size_max bytes, else with the first
