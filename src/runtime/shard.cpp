@@ -102,6 +102,10 @@ public:
                 failure = "shard " + std::to_string(to_index(m_id)) + ": " +
                           std::string(to_string(backend.error())) + (why.empty() ? "" : ": " + why);
             }
+            // The app and its timers exist before start() returns: nothing is set up (or
+            // allocated) behind the caller's back once the group reports ready.
+            if (failure.empty())
+                set_up_app();
             {
                 std::lock_guard lock(mutex);
                 if (!failure.empty())
@@ -154,15 +158,16 @@ public:
     const std::string& fallback_reason() const noexcept { return m_fallback_reason; }
 
 private:
-    void run() {
+    void set_up_app() {
         m_now = read_monotonic_clock();
         m_wall = read_wall_clock();
         m_timers.emplace(m_group.m_config.timer_capacity, m_now, m_group.m_config.timer_tick);
         m_app = m_group.m_factory(m_id);
-        {
-            shard_context ctx = context();
-            m_app->on_start(ctx);
-        }
+        shard_context ctx = context();
+        m_app->on_start(ctx);
+    }
+
+    void run() {
         duration sleep_max = duration::zero();
         while (!m_stop.load(std::memory_order_relaxed)) {
             bump(m_counters.loop_turns);

@@ -21,7 +21,8 @@
 // ownership passes with the message). The control thread (HTTP, config) is index shard_count
 // in the mesh and posts with post_from_control().
 //
-// Lifecycle: construct -> start() (threads run) -> stop() (each shard finishes its turn, calls
+// Lifecycle: construct -> start() (threads run; every app is built and has had on_start when
+// start() returns) -> stop() (each shard finishes its turn, calls
 // on_stop, closes ring and socket) -> destroy. stop() is idempotent; the destructor stops.
 
 #include <ainet/core/endpoint.hpp>
