@@ -129,6 +129,9 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
     uint8_t randomness[batch_chunk_max][16];
     randombytes_buf(randomness, 16 * requests.size());
 
+    // Clear the digit columns this chunk may use; below, only non-zero digits are written.
+    for (auto& row : w.digits)
+        std::memset(row, 0, 2 * requests.size());
     size_t count = 0; // valid-looking signatures placed in the workspace
     int8_t naf[naf_size];
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -155,11 +158,13 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         ge_odd_multiples(w.tables[pa], point_table_size, a);
         ge_odd_multiples(w.tables[pr], point_table_size, r);
         w.top[pa] = wnaf(naf, zk.data(), point_naf_width);
-        for (int d = 0; d < naf_size; ++d)
-            w.digits[d][pa] = naf[d];
+        for (int d = 0; d < w.top[pa]; ++d)
+            if (naf[d] != 0)
+                w.digits[d][pa] = naf[d];
         w.top[pr] = wnaf(naf, w.z[j].data(), point_naf_width);
-        for (int d = 0; d < naf_size; ++d)
-            w.digits[d][pr] = naf[d];
+        for (int d = 0; d < w.top[pr]; ++d)
+            if (naf[d] != 0)
+                w.digits[d][pr] = naf[d];
     }
     if (count > 0)
         resolve(w, 0, count, false, verdicts);

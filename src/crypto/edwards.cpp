@@ -130,7 +130,12 @@ int wnaf(int8_t naf[naf_size], const uint8_t scalar[32], int width) noexcept {
                      : (words[index] >> bit) | (words[index + 1] << (64 - bit));
         const uint64_t window = carry + (buffer & window_mask);
         if ((window & 1) == 0) {
-            ++pos;
+            // Skip a run of zero bits at once; with a carry pending, the bit is a 1 that the
+            // carry turns into 0 (and carries on), so step one bit.
+            if (carry == 0)
+                pos += buffer == 0 ? 64 : __builtin_ctzll(buffer); // buffer holds 64 bits
+            else
+                ++pos;
             continue;
         }
         if (window < half) {

@@ -25,6 +25,10 @@ namespace ainet::crypto::detail {
 
 __extension__ typedef unsigned __int128 u128;
 
+// The field operations are a few dozen instructions each and run millions of times per second;
+// a call per operation costs more than the arithmetic, so they are always inlined.
+#define AINET_FE_INLINE [[gnu::always_inline]] inline
+
 struct fe {
     uint64_t v[5];
 };
@@ -38,7 +42,7 @@ constexpr fe fe_small(uint64_t value) noexcept { return fe{{value, 0, 0, 0, 0}};
 
 // One carry pass: limbs below 2^51 except v[1], which may hold a tiny excess (below 2^51 + 2^14
 // for any input limb below 2^64).
-constexpr fe fe_carry(fe h) noexcept {
+AINET_FE_INLINE constexpr fe fe_carry(fe h) noexcept {
     uint64_t c = h.v[0] >> 51;
     h.v[0] &= fe_mask51;
     h.v[1] += c;
@@ -60,13 +64,13 @@ constexpr fe fe_carry(fe h) noexcept {
     return h;
 }
 
-constexpr fe fe_add(const fe& f, const fe& g) noexcept {
+AINET_FE_INLINE constexpr fe fe_add(const fe& f, const fe& g) noexcept {
     return fe{{f.v[0] + g.v[0], f.v[1] + g.v[1], f.v[2] + g.v[2], f.v[3] + g.v[3],
                f.v[4] + g.v[4]}};
 }
 
 // f - g computed as f + 16p - g (16p has limbs just below 2^55), then carried.
-constexpr fe fe_sub(const fe& f, const fe& g) noexcept {
+AINET_FE_INLINE constexpr fe fe_sub(const fe& f, const fe& g) noexcept {
     constexpr uint64_t p16_0 = (fe_mask51 - 18) * 16; // 16 * (2^51 - 19)
     constexpr uint64_t p16_i = fe_mask51 * 16;        // 16 * (2^51 - 1)
     return fe_carry(fe{{f.v[0] + p16_0 - g.v[0], f.v[1] + p16_i - g.v[1],
@@ -74,10 +78,10 @@ constexpr fe fe_sub(const fe& f, const fe& g) noexcept {
                         f.v[4] + p16_i - g.v[4]}});
 }
 
-constexpr fe fe_neg(const fe& f) noexcept { return fe_sub(fe_zero(), f); }
+AINET_FE_INLINE constexpr fe fe_neg(const fe& f) noexcept { return fe_sub(fe_zero(), f); }
 
 // Reduces five 128-bit column sums (each below 2^119) to a carried element.
-constexpr fe fe_reduce_wide(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) noexcept {
+AINET_FE_INLINE constexpr fe fe_reduce_wide(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) noexcept {
     r1 += r0 >> 51;
     r2 += r1 >> 51;
     r3 += r2 >> 51;
@@ -91,7 +95,7 @@ constexpr fe fe_reduce_wide(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) noexcep
     return h;
 }
 
-constexpr fe fe_mul(const fe& f, const fe& g) noexcept {
+AINET_FE_INLINE constexpr fe fe_mul(const fe& f, const fe& g) noexcept {
     const uint64_t g1_19 = g.v[1] * 19, g2_19 = g.v[2] * 19, g3_19 = g.v[3] * 19,
                    g4_19 = g.v[4] * 19;
     const u128 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
@@ -103,7 +107,7 @@ constexpr fe fe_mul(const fe& f, const fe& g) noexcept {
     return fe_reduce_wide(r0, r1, r2, r3, r4);
 }
 
-constexpr fe fe_sq(const fe& f) noexcept {
+AINET_FE_INLINE constexpr fe fe_sq(const fe& f) noexcept {
     const uint64_t f0_2 = f.v[0] * 2, f1_2 = f.v[1] * 2;
     const uint64_t f3_38 = f.v[3] * 38, f3_19 = f.v[3] * 19, f4_19 = f.v[4] * 19;
     const u128 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
