@@ -2,9 +2,9 @@
 // Ed25519 keys, domain-separated signing and verification: the crypto module's public API.
 //
 // This module is the only one that includes libsodium (enforced by tools/check_layering.py).
-// Verification today calls libsodium's crypto_sign_verify_detached; the exact predicate that
-// single and batch verification share (docs/PROTOCOL.md, issue 7) replaces it inside
-// src/crypto without changing this header.
+// Signing is libsodium's; verification is ainet's own predicate (docs/protocol/signing.md, "The
+// verification predicate": S < L, canonical A and R of non-small order, cofactored equation),
+// which verify(), verify_raw(), verify_batch() and batch_verifier (batch_verifier.hpp) share.
 //
 // Signed objects: what is signed is never the raw payload but
 //     u8 context_size || context (ASCII, e.g. "ainet/v1/relay-hello") || payload
@@ -108,7 +108,9 @@ struct verify_request {
     bytes_view message;
     signature sig;
 };
-// Verifies every request; verdicts[i] is the verdict of requests[i], identical to verify_raw's.
+// Verifies every request; verdicts[i] is the verdict of requests[i], identical to verify_raw's
+// (batched: random linear combination + bisection, see docs/protocol/signing.md). Allocates a
+// workspace (about 0.4 MiB) on a thread's first batch of two or more, nothing after.
 // Precondition: verdicts.size() == requests.size().
 void verify_batch(std::span<const verify_request> requests, std::span<bool> verdicts) noexcept;
 
