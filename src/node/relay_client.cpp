@@ -1,5 +1,7 @@
 #include <ainet/node/relay_client.hpp>
 
+#include <ainet/relay/relay_core.hpp>
+
 #include <ainet/wire/handshake.hpp>
 #include <ainet/wire/header.hpp>
 #include <ainet/wire/relay_data.hpp>
@@ -90,18 +92,7 @@ std::optional<relay_client> relay_client::connect(const crypto::key_pair& keys, 
         auto challenge = wire::decode_hello_challenge(view->payload);
         if (!challenge)
             continue;
-        wire::hello h;
-        h.sender = keys.id();
-        h.nonce = challenge->nonce;
-        h.expiry = challenge->expiry;
-        h.observed = challenge->observed;
-        std::array<uint8_t, wire::hello_signed_payload_size_max> payload{};
-        auto size = wire::hello_signed_payload(h, payload);
-        if (!size) {
-            error = "relay sent an unusable challenge";
-            return std::nullopt;
-        }
-        h.signature = keys.sign(crypto::sig_domain::relay_hello, bytes_view(payload.data(), *size));
+        const wire::hello h = relay::sign_hello(keys, *challenge);
         error = "no hello_ack from " + to_string(relay_at);
         if (!send_to(client.m_socket, relay_at, encode(h))) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));

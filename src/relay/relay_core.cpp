@@ -27,6 +27,19 @@ int64_t to_ms(unix_ms t) noexcept { return static_cast<int64_t>(t); }
 
 } // namespace
 
+wire::hello sign_hello(const crypto::key_pair& keys, const wire::hello_challenge& challenge) {
+    wire::hello h;
+    h.sender = keys.id();
+    h.nonce = challenge.nonce;
+    h.expiry = challenge.expiry;
+    h.observed = challenge.observed;
+    std::array<uint8_t, wire::hello_signed_payload_size_max> payload{};
+    // The challenge decoded, so its fields encode: a failure here is a bug.
+    const size_t size = wire::hello_signed_payload(h, payload).value();
+    h.signature = keys.sign(crypto::sig_domain::relay_hello, bytes_view(payload.data(), size));
+    return h;
+}
+
 relay_core::relay_core(const relay_config& config, const crypto::key_pair& identity,
                        const crypto::mac_key& cookie_key, relay_counters& counters)
     : m_config(config), m_identity(identity), m_cookie_key(cookie_key), m_counters(counters),

@@ -89,16 +89,7 @@ struct relay_client_node final : node {
             auto challenge = wire::decode_hello_challenge(view->payload);
             if (!challenge)
                 return;
-            wire::hello h;
-            h.sender = keys.id();
-            h.nonce = challenge->nonce;
-            h.expiry = challenge->expiry;
-            h.observed = challenge->observed;
-            std::array<uint8_t, wire::hello_signed_payload_size_max> signed_payload{};
-            auto size = wire::hello_signed_payload(h, signed_payload);
-            REQUIRE(size);
-            h.signature = keys.sign(crypto::sig_domain::relay_hello,
-                                    bytes_view(signed_payload.data(), *size));
+            const wire::hello h = relay::sign_hello(keys, *challenge);
             send(ctx, h);
         } else if (view->head.type == wire::message_type::hello_ack && !authenticated) {
             authenticated = true;

@@ -31,6 +31,7 @@
 #include <ainet/core/time.hpp>
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/crypto/mac.hpp>
+#include <ainet/wire/handshake.hpp>
 
 #include <atomic>
 #include <memory>
@@ -87,6 +88,11 @@ struct relay_config {
     double challenges_per_second = 20'000;
     double verifications_per_second = 20'000;
 };
+
+// The peer's side of the handshake: the hello that answers challenge, signed with keys under
+// sig_domain::relay_hello. Used by every client of a relay (relay_client, tests, the simulator).
+[[nodiscard]] wire::hello sign_hello(const crypto::key_pair& keys,
+                                     const wire::hello_challenge& challenge);
 
 // A route change for every shard's table: node is reachable at endpoint (or no longer).
 struct route_update {

@@ -81,16 +81,7 @@ struct relay_fixture {
 
     // Builds a signed hello for peer at `from`, answering `challenge`.
     static wire::hello sign_hello(const crypto::key_pair& peer, const wire::hello_challenge& challenge) {
-        wire::hello h;
-        h.sender = peer.id();
-        h.nonce = challenge.nonce;
-        h.expiry = challenge.expiry;
-        h.observed = challenge.observed;
-        std::array<uint8_t, wire::hello_signed_payload_size_max> payload{};
-        auto size = wire::hello_signed_payload(h, payload);
-        REQUIRE(size);
-        h.signature = peer.sign(crypto::sig_domain::relay_hello, bytes_view(payload.data(), *size));
-        return h;
+        return relay::sign_hello(peer, challenge);
     }
 
     // Runs the whole handshake for peer at from; returns true when hello_ack came back.
