@@ -38,33 +38,81 @@ relay::route_update decode_route(const runtime::shard_message& msg) noexcept {
 
 class relay_app final : public runtime::shard_app {
 public:
+    // services[i] is service number i + 1; service_of_type[t] is the number owning datagram
+    // type t, 0 for the relay.
     relay_app(const relay::relay_config& config, const crypto::key_pair& keys,
-              const crypto::mac_key& cookie_key, relay::relay_counters& counters)
-        : m_core(config, keys, cookie_key, counters) {}
+              const crypto::mac_key& cookie_key, relay::relay_counters& counters,
+              std::vector<std::unique_ptr<shard_service>> services,
+              const std::array<uint8_t, 256>& service_of_type)
+        : m_core(config, keys, cookie_key, counters), m_services(std::move(services)),
+          m_service_of_type(service_of_type) {}
 
     void on_start(runtime::shard_context& ctx) override {
         // The wheel is sized from limits; failing to arm the only timer is a bug, not load.
         AINET_ASSERT(ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep).has_value());
         m_unsent.reserve(size_t{ctx.shard_count} * 1024);
+        m_relay_batch.reserve(4096);
+        for (auto& service : m_services)
+            service->on_start(ctx);
     }
 
     void on_datagrams(runtime::shard_context& ctx,
                       std::span<const runtime::rx_datagram> batch) noexcept override {
-        m_core.on_datagrams(ctx.now, ctx.wall_now, batch, ctx.tx);
+        if (m_services.empty()) {
+            m_core.on_datagrams(ctx.now, ctx.wall_now, batch, ctx.tx);
+        } else {
+            // Split off the services' datagrams; the relay keeps its batch (and its batched
+            // hello verification) for the rest.
+            m_relay_batch.clear();
+            for (const runtime::rx_datagram& d : batch) {
+                if (const uint32_t s = service_of(d); s != 0)
+                    m_services[s - 1]->on_datagram(ctx, d);
+                else if (m_relay_batch.size() < m_relay_batch.capacity())
+                    m_relay_batch.push_back(d);
+            }
+            m_core.on_datagrams(ctx.now, ctx.wall_now, m_relay_batch, ctx.tx);
+        }
         broadcast_routes(ctx);
     }
 
-    void on_message(runtime::shard_context&, const runtime::shard_message& msg) noexcept override {
+    void on_handoff(runtime::shard_context& ctx, const datagram_ref& d) noexcept override {
+        if (const uint32_t s = service_of(d); s != 0)
+            m_services[s - 1]->on_handoff(ctx, d);
+    }
+
+    void on_message(runtime::shard_context& ctx, const runtime::shard_message& msg) noexcept override {
+        if (const uint32_t s = service_slot::service_of_kind(msg.kind); s != 0) {
+            if (s <= m_services.size())
+                m_services[s - 1]->on_message(ctx, msg.kind & service_slot::kind_mask, msg);
+            return;
+        }
         if (msg.kind == message_route_update)
             m_core.apply_route(decode_route(msg));
     }
 
     void on_timer(runtime::shard_context& ctx, timer::timer_id, uint64_t cookie) noexcept override {
+        if (const uint32_t s = service_slot::service_of_cookie(cookie); s != 0) {
+            if (s <= m_services.size())
+                m_services[s - 1]->on_timer(ctx, cookie & service_slot::cookie_mask);
+            return;
+        }
         if (cookie != timer_upkeep)
             return;
         m_core.on_tick(ctx.now);
         broadcast_routes(ctx);
         AINET_ASSERT(ctx.timers.arm(ctx.now + upkeep_interval, timer_upkeep).has_value());
+    }
+
+    duration on_tick(runtime::shard_context& ctx) noexcept override {
+        duration sleep = duration::max();
+        for (auto& service : m_services)
+            sleep = std::min(sleep, service->on_tick(ctx));
+        return sleep;
+    }
+
+    void on_stop(runtime::shard_context& ctx) override {
+        for (auto& service : m_services)
+            service->on_stop(ctx);
     }
 
 private:
@@ -88,8 +136,15 @@ private:
         m_core.clear_route_outbox();
     }
 
+    [[nodiscard]] uint32_t service_of(const datagram_ref& d) const noexcept {
+        return d.payload.size() > 3 ? m_service_of_type[d.payload[3]] : 0;
+    }
+
     relay::relay_core m_core;
     std::vector<std::pair<shard_id, runtime::shard_message>> m_unsent;
+    std::vector<std::unique_ptr<shard_service>> m_services;
+    std::array<uint8_t, 256> m_service_of_type;
+    std::vector<runtime::rx_datagram> m_relay_batch;
 };
 
 } // namespace
@@ -99,6 +154,26 @@ relay_node::relay_node(const config::node_config& config, const crypto::key_pair
     : m_config(config), m_keys(keys), m_options(options), m_cookie_key(crypto::random_mac_key()) {}
 
 relay_node::~relay_node() { stop(); }
+
+void relay_node::add_service(shard_service_registration registration) {
+    AINET_ASSERT(!m_shards);
+    AINET_ASSERT(m_services.size() < service_count_max);
+    AINET_ASSERT(registration.type_first <= registration.type_last && registration.make);
+    const auto number = static_cast<uint8_t>(m_services.size() + 1);
+    for (unsigned t = registration.type_first; t <= registration.type_last; ++t) {
+        // Two owners for one type, or a service claiming a relay type, is a wiring bug.
+        AINET_ASSERT(m_service_of_type[t] == 0);
+        AINET_ASSERT(t >= relay_owned_type_end);
+        m_service_of_type[t] = number;
+    }
+    m_services.push_back(std::move(registration));
+}
+
+void relay_node::handle_http(const std::string& method, const std::string& path,
+                             http_handler handler) {
+    AINET_ASSERT(!m_control);
+    m_http_handlers.push_back({method, path, std::move(handler)});
+}
 
 bool relay_node::start(std::string& error) {
     runtime::shard_group_config group;
@@ -117,11 +192,17 @@ bool relay_node::start(std::string& error) {
     m_options.relay.session_count_max = m_config.limits.peer_count_max;
     m_options.relay.route_count_max = m_config.limits.peer_count_max;
 
+    m_shards_count_for_services = group.shard_count;
     for (uint16_t i = 0; i < group.shard_count; ++i)
         m_relay_counters.push_back(std::make_unique<relay::relay_counters>());
     m_shards = std::make_unique<runtime::shard_group>(group, [this](shard_id id) {
+        std::vector<std::unique_ptr<shard_service>> services;
+        for (size_t i = 0; i < m_services.size(); ++i)
+            services.push_back(m_services[i].make(id, m_shards_count_for_services,
+                                                  service_slot(static_cast<uint32_t>(i + 1))));
         return std::make_unique<relay_app>(m_options.relay, m_keys, m_cookie_key,
-                                           *m_relay_counters[to_index(id)]);
+                                           *m_relay_counters[to_index(id)], std::move(services),
+                                           m_service_of_type);
     });
     if (auto started = m_shards->start(); !started) {
         error = "udp " + to_string(m_config.udp_listen) + ": " +
@@ -140,6 +221,9 @@ bool relay_node::start(std::string& error) {
     m_control->handle("GET", "/metrics", [this](const http_request&) {
         return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics()};
     });
+    for (auto& [method, path, handler] : m_http_handlers)
+        m_control->handle(method, path, std::move(handler));
+    m_http_handlers.clear();
     if (!m_control->start(error)) {
         m_shards->stop();
         return false;

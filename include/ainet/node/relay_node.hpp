@@ -13,11 +13,14 @@
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/crypto/mac.hpp>
 #include <ainet/node/control_server.hpp>
+#include <ainet/node/shard_service.hpp>
 #include <ainet/relay/relay_core.hpp>
 #include <ainet/runtime/shard.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ainet::node {
@@ -37,6 +40,14 @@ public:
     ~relay_node();
     relay_node(const relay_node&) = delete;
     relay_node& operator=(const relay_node&) = delete;
+
+    // Before start(): runs a protocol service in every shard, receiving the datagrams of its
+    // type range (shard_service.hpp). Types below relay_owned_type_end stay the relay's.
+    void add_service(shard_service_registration registration);
+    // Before start(): serves an HTTP endpoint on the control address (control_server::handle).
+    void handle_http(const std::string& method, const std::string& path, http_handler handler);
+    // The relay handshake, relayed traffic and liveness ranges (0x00..0x2f, docs/PROTOCOL.md).
+    static constexpr unsigned relay_owned_type_end = 0x30;
 
     // Binds the UDP port and the control address and starts the shards. error says what
     // failed (bind, io backend, threads).
@@ -62,6 +73,10 @@ private:
     // One counter block per shard, owned here so the control thread can read them while the
     // shards write them.
     std::vector<std::unique_ptr<relay::relay_counters>> m_relay_counters;
+    std::vector<shard_service_registration> m_services;
+    std::array<uint8_t, 256> m_service_of_type{};
+    uint16_t m_shards_count_for_services = 0;
+    std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
 };
