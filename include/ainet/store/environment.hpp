@@ -20,7 +20,9 @@
 // Lifecycle. open() (creates the directory and files if missing) -> open_table() for each table,
 // once, at start-up -> reads and batch commits -> destruction closes the files. Every read_txn,
 // cursor and write_batch must end before their environment; moving an environment keeps them
-// valid (the state lives behind a pointer).
+// valid (the state lives behind a pointer). Open a directory at most once per process at a time:
+// LMDB's locks are POSIX record locks, which belong to the process, so closing a second
+// environment on the same files would silently drop the first one's locks.
 //
 // Errors. Nothing throws (allocation failure aside). Every failure is a store::errc; the LMDB or
 // system text of the most recent one is last_error(). Limits: key_size_max, table_name_size_max,
