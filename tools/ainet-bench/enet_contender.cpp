@@ -211,6 +211,8 @@ public:
                     ENetPacket* packet = enet_packet_create(message.data(), message.size(),
                                                             ENET_PACKET_FLAG_RELIABLE);
                     if (packet == nullptr || enet_peer_send(cli.peer, 0, packet) != 0) {
+                        if (packet != nullptr)
+                            enet_packet_destroy(packet);
                         r.error = "enet_peer_send failed";
                         return r;
                     }
@@ -259,6 +261,8 @@ public:
                 enet_packet_create(message.data(), message.size(), ENET_PACKET_FLAG_RELIABLE);
             const auto sent_at = steady::now();
             if (packet == nullptr || enet_peer_send(cli.peer, 0, packet) != 0) {
+                if (packet != nullptr)
+                    enet_packet_destroy(packet);
                 r.error = "enet_peer_send failed";
                 return r;
             }

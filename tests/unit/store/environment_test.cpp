@@ -327,3 +327,21 @@ TEST_CASE("store: table and key errors", "[store]") {
     CHECK(txn->get(table{99}, as_bytes("k")).error() == errc::unknown_table);
     CHECK(txn->open_cursor(table{99}).error() == errc::unknown_table);
 }
+
+TEST_CASE("store: read transactions beyond readers_max are refused, and slots are reused",
+          "[store]") {
+    test::temp_dir dir;
+    options opts = small_options();
+    opts.readers_max = 2;
+    auto env = open_ok(dir.path(), opts);
+    {
+        auto first = env.begin_read();
+        auto second = env.begin_read();
+        REQUIRE((first && second)); // MDB_NOTLS: one thread may hold several
+        auto third = env.begin_read();
+        REQUIRE(!third);
+        CHECK(third.error() == errc::readers_full);
+    }
+    auto again = env.begin_read();
+    CHECK(again);
+}
