@@ -67,6 +67,13 @@ double per_message(uint64_t datagrams, uint64_t messages) {
     return messages > 0 ? static_cast<double>(datagrams) / static_cast<double>(messages) : 0;
 }
 
+// A run that hit its time limit is a failed benchmark (exit 1), after its row was printed.
+bool all_complete(const std::vector<throughput_row>& throughput, const std::vector<ping_row>& pings) {
+    return std::all_of(throughput.begin(), throughput.end(),
+                       [](const throughput_row& r) { return r.result.complete; }) &&
+           std::all_of(pings.begin(), pings.end(), [](const ping_row& r) { return r.complete; });
+}
+
 int run(const options& o) {
     std::vector<std::unique_ptr<contender>> contenders;
     contenders.push_back(make_enet_contender());
@@ -139,7 +146,7 @@ int run(const options& o) {
         }
         out << "]}";
         std::cout << out.str() << "\n";
-        return 0;
+        return all_complete(throughput_rows, ping_rows) ? 0 : 1;
     }
 
     if (!throughput_rows.empty()) {
@@ -172,6 +179,10 @@ int run(const options& o) {
             std::printf("%-9s %8llu %8.1f %8.1f %8.1f %8.1f %9.1f %9s\n", row.contender.c_str(),
                         static_cast<unsigned long long>(row.count), row.p50_us, row.p90_us,
                         row.p99_us, row.p999_us, row.max_us, row.complete ? "yes" : "NO");
+    }
+    if (!all_complete(throughput_rows, ping_rows)) {
+        std::cerr << "ainet-bench reliable: a run hit --duration-ms-max before completing\n";
+        return 1;
     }
     return 0;
 }
