@@ -12,19 +12,28 @@ namespace detail {
 
 errc map_code(int code) noexcept {
     switch (code) {
-    case MDB_MAP_FULL: return errc::map_full;
-    case MDB_DBS_FULL: return errc::tables_full;
-    case MDB_READERS_FULL: return errc::readers_full;
-    case MDB_TXN_FULL: return errc::txn_full;
-    case MDB_BAD_VALSIZE: return errc::bad_argument;
-    case MDB_BAD_DBI: return errc::unknown_table;
+    case MDB_MAP_FULL:
+        return errc::map_full;
+    case MDB_DBS_FULL:
+        return errc::tables_full;
+    case MDB_READERS_FULL:
+        return errc::readers_full;
+    case MDB_TXN_FULL:
+        return errc::txn_full;
+    case MDB_BAD_VALSIZE:
+        return errc::bad_argument;
+    case MDB_BAD_DBI:
+        return errc::unknown_table;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
-    case MDB_INCOMPATIBLE: return errc::corrupted;
-    case EINVAL: return errc::bad_argument;
-    default: break;
+    case MDB_INCOMPATIBLE:
+        return errc::corrupted;
+    case EINVAL:
+        return errc::bad_argument;
+    default:
+        break;
     }
     // Positive codes are errno values from the filesystem (ENOENT, EACCES, ENOSPC, EIO, ...).
     return code > 0 ? errc::io_error : errc::lmdb_error;
@@ -198,7 +207,9 @@ result<read_txn> environment::begin_read() noexcept {
     return read_txn(m_state.get(), txn);
 }
 
-uint64_t environment::commit_sequence() const noexcept { return m_state->commit_sequence; }
+uint64_t environment::commit_sequence() const noexcept {
+    return m_state->commit_sequence;
+}
 
 result<size_t> environment::used_bytes() noexcept {
     MDB_envinfo info{};
@@ -218,8 +229,12 @@ size_t environment::map_size_bytes() const noexcept {
     return info.me_mapsize;
 }
 
-std::string_view environment::last_error() const noexcept { return m_state->last_text.data(); }
-int environment::last_error_code() const noexcept { return m_state->last_code; }
+std::string_view environment::last_error() const noexcept {
+    return m_state->last_text.data();
+}
+int environment::last_error_code() const noexcept {
+    return m_state->last_code;
+}
 const std::filesystem::path& environment::directory() const noexcept {
     return m_state->directory;
 }
@@ -296,8 +311,7 @@ bool read_txn::key_less(bytes_view a, bytes_view b) noexcept {
 }
 
 bool read_txn::has_prefix(bytes_view key, bytes_view prefix) noexcept {
-    return key.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), key.begin());
+    return key.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), key.begin());
 }
 
 // cursor

@@ -30,7 +30,9 @@ constexpr uint64_t send_burst_bytes = 256 * 1024;
 constexpr uint64_t send_burst_messages_min = 256;
 constexpr uint32_t connect_timeout_ms = 5000;
 
-void put_u64(uint8_t* out, uint64_t value) { std::memcpy(out, &value, sizeof value); }
+void put_u64(uint8_t* out, uint64_t value) {
+    std::memcpy(out, &value, sizeof value);
+}
 uint64_t get_u64(const uint8_t* in) {
     uint64_t value = 0;
     std::memcpy(&value, in, sizeof value);
@@ -197,7 +199,7 @@ public:
         std::vector<uint8_t> message(p.message_size, 0x5a);
         const uint32_t sent_before = cli.host->totalSentPackets;
         const uint32_t bytes_before = cli.host->totalSentData;
-            const auto start = steady::now();
+        const auto start = steady::now();
         const auto deadline = start + std::chrono::milliseconds(p.duration_ms_max);
         uint64_t sent = 0;
         ENetEvent event{};
@@ -274,8 +276,8 @@ public:
                 if (event.type != ENET_EVENT_TYPE_RECEIVE)
                     continue;
                 const auto now = steady::now();
-                const bool match = event.packet->dataLength == message.size() &&
-                                   get_u64(event.packet->data) == i;
+                const bool match =
+                    event.packet->dataLength == message.size() && get_u64(event.packet->data) == i;
                 enet_packet_destroy(event.packet);
                 if (!match) {
                     r.error = "ENet echoed the wrong message";
@@ -298,6 +300,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<contender> make_enet_contender() { return std::make_unique<enet_contender>(); }
+std::unique_ptr<contender> make_enet_contender() {
+    return std::make_unique<enet_contender>();
+}
 
 } // namespace ainet::bench

@@ -68,7 +68,8 @@ double per_message(uint64_t datagrams, uint64_t messages) {
 }
 
 // A run that hit its time limit is a failed benchmark (exit 1), after its row was printed.
-bool all_complete(const std::vector<throughput_row>& throughput, const std::vector<ping_row>& pings) {
+bool all_complete(const std::vector<throughput_row>& throughput,
+                  const std::vector<ping_row>& pings) {
     return std::all_of(throughput.begin(), throughput.end(),
                        [](const throughput_row& r) { return r.result.complete; }) &&
            std::all_of(pings.begin(), pings.end(), [](const ping_row& r) { return r.complete; });
@@ -153,9 +154,8 @@ int run(const options& o) {
         std::printf("ainet-bench reliable: loopback, one reliable ordered channel, %llu messages "
                     "per run (at most %u ms)\n",
                     static_cast<unsigned long long>(o.count), o.duration_ms_max);
-        std::printf("%-9s %6s %10s %12s %12s %11s %11s %9s %9s\n", "contender", "bytes",
-                    "messages", "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg",
-                    "retrans", "complete");
+        std::printf("%-9s %6s %10s %12s %12s %11s %11s %9s %9s\n", "contender", "bytes", "messages",
+                    "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg", "retrans", "complete");
         for (const auto& row : throughput_rows) {
             const auto& r = row.result;
             const std::string retrans =
@@ -173,8 +173,8 @@ int run(const options& o) {
     if (!ping_rows.empty()) {
         std::printf("ping: %zu B messages, one in flight, echoed on the same channel; RTT in us\n",
                     ping_rows.front().size);
-        std::printf("%-9s %8s %8s %8s %8s %8s %9s %9s\n", "contender", "pings", "p50", "p90",
-                    "p99", "p99.9", "max", "complete");
+        std::printf("%-9s %8s %8s %8s %8s %8s %9s %9s\n", "contender", "pings", "p50", "p90", "p99",
+                    "p99.9", "max", "complete");
         for (const auto& row : ping_rows)
             std::printf("%-9s %8llu %8.1f %8.1f %8.1f %8.1f %9.1f %9s\n", row.contender.c_str(),
                         static_cast<unsigned long long>(row.count), row.p50_us, row.p90_us,

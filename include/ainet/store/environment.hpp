@@ -104,8 +104,7 @@ public:
 
 private:
     friend class read_txn;
-    cursor(detail::env_state* state, void* handle) noexcept
-        : m_state(state), m_handle(handle) {}
+    cursor(detail::env_state* state, void* handle) noexcept : m_state(state), m_handle(handle) {}
 
     detail::env_state* m_state = nullptr;
     void* m_handle = nullptr; // MDB_cursor*

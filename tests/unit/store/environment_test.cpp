@@ -133,8 +133,8 @@ TEST_CASE("store: random puts and erases match a std::map oracle, through scans 
     });
     REQUIRE(visited);
     CHECK(*visited == oracle.size());
-    CHECK(seen == std::vector<std::pair<std::vector<uint8_t>, std::vector<uint8_t>>>(
-                      oracle.begin(), oracle.end()));
+    CHECK(seen == std::vector<std::pair<std::vector<uint8_t>, std::vector<uint8_t>>>(oracle.begin(),
+                                                                                     oracle.end()));
 
     // Every one-byte prefix scan yields exactly the oracle's keys with that prefix.
     for (int first = 0; first < 4; ++first) {
@@ -299,8 +299,7 @@ TEST_CASE("store: table and key errors", "[store]") {
     opts.tables_max = 2;
     auto env = open_ok(dir.path(), opts);
     CHECK(env.open_table("").error() == errc::bad_argument);
-    CHECK(env.open_table(std::string(table_name_size_max + 1, 'n')).error() ==
-          errc::bad_argument);
+    CHECK(env.open_table(std::string(table_name_size_max + 1, 'n')).error() == errc::bad_argument);
     CHECK(env.open_table("ainet.meta").error() == errc::bad_argument);
     auto one = env.open_table("one");
     auto two = env.open_table("two");
