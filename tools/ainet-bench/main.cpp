@@ -4,6 +4,7 @@
 //
 //   ainet-bench relay [--shape one-flow|many-flows|both] [--sizes 64,512,1200] [--gso] [--pin]
 //   ainet-bench sim [--nodes N]... [--seconds S] [--seed X] [--json]
+//   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count N] [--mode both|ping]
 //
 // Exit codes: 0 success; 1 the benchmark failed; 2 usage errors.
 #include "commands.hpp"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     CLI::App app{"ainet-bench: bounded, same-run comparative benchmarks"};
     app.require_subcommand(1);
     auto run_relay = ainet::bench::add_relay_command(app);
+    auto run_reliable = ainet::bench::add_reliable_command(app);
     ainet::bench::add_sim_command(app); // runs from its parse callback
     try {
         app.parse(argc, argv);
@@ -25,5 +27,7 @@ int main(int argc, char** argv) {
     }
     if (app.get_subcommand("relay")->parsed())
         return run_relay();
+    if (app.get_subcommand("reliable")->parsed())
+        return run_reliable();
     return 0;
 }

@@ -6,7 +6,7 @@ AINET_PACKAGES=(
     clang-19 libfuzzer-19-dev libclang-rt-19-dev
     libsodium-dev liburing-dev libxxhash-dev libconcurrentqueue-dev
     catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev liblmdb-dev
-    libcpp-httplib-dev libspdlog-dev
+    libcpp-httplib-dev libspdlog-dev libenet-dev
     iproute2 nftables curl procps
 )
 
