@@ -225,6 +225,8 @@ void membership_core::learn(instant now, const claim& c, bool rebroadcast) {
     m_quiet = !rebroadcast;
     apply_claims(now, claims);
     m_quiet = false;
+    m_corrections.clear();
+    m_notices.clear();
 }
 
 void membership_core::leave(instant now, datagram_sink& out) {
@@ -343,7 +345,11 @@ void membership_core::apply_claims(instant now, std::vector<claim>& claims) {
 
 void membership_core::apply(instant now, const claim& c) {
     if (!would_change(c)) {
+        note_correction(c);
         if (c.subject == m_self_claim.subject) {
+            if ((c.kind == claim_kind::suspect || c.kind == claim_kind::dead) &&
+                c.incarnation < m_self_claim.incarnation && c.accuser != c.subject)
+                notice_accuser(now, c.accuser);
             bump(m_counters.drop_self_claim);
             return;
         }
@@ -426,6 +432,7 @@ void membership_core::apply_accusation(instant now, const claim& c) {
     }
     if (c.subject == m_self_claim.subject) {
         refute(now, c.incarnation);
+        notice_accuser(now, c.accuser);
         return;
     }
     const uint32_t index = index_of(c.subject);
@@ -480,6 +487,62 @@ void membership_core::apply_left(instant now, const claim& c) {
     bump(m_counters.claims_applied);
     emit({event_kind::left, now, m.id, m.incarnation, {}});
     enqueue(c);
+}
+
+void membership_core::note_correction(const claim& stale) {
+    if (m_corrections.size() >= update_count_max)
+        return;
+    std::optional<claim> newer;
+    if (stale.subject == m_self_claim.subject) {
+        if (stale.incarnation < m_self_claim.incarnation)
+            newer = m_self_claim;
+    } else {
+        const uint32_t index = index_of(stale.subject);
+        if (index != none && stale.incarnation < m_members[index].incarnation)
+            newer = claim_of(m_members[index]);
+    }
+    if (!newer)
+        return;
+    for (const claim& c : m_corrections) {
+        if (c.subject == newer->subject)
+            return;
+    }
+    m_corrections.push_back(*newer);
+}
+
+void membership_core::notice_accuser(instant now, const node_id& accuser) {
+    const uint32_t index = index_of(accuser);
+    if (index == none || m_notices.size() >= 4 || m_left)
+        return;
+    for (notified& n : m_notified) {
+        if (n.accuser == accuser) {
+            if (now - n.at < m_config.probe_timeout)
+                return;
+            n.at = now;
+            m_notices.push_back(m_members[index].address);
+            return;
+        }
+    }
+    if (m_notified.size() >= 64)
+        m_notified.erase(m_notified.begin());
+    m_notified.push_back({accuser, now});
+    m_notices.push_back(m_members[index].address);
+}
+
+void membership_core::send_corrections(const endpoint& to, size_t size_max, datagram_sink& out) {
+    if (m_corrections.empty())
+        return;
+    gossip g;
+    size_t size = encoded_size(message{gossip{}});
+    for (const claim& c : m_corrections) {
+        if (size + encoded_size(c) > size_max)
+            continue;
+        g.updates.push_back(c);
+        size += encoded_size(c);
+    }
+    m_corrections.clear();
+    if (!g.updates.empty() && send(to, g, out))
+        bump(m_counters.corrections_sent);
 }
 
 void membership_core::refute(instant now, uint64_t accused_incarnation) {
@@ -595,10 +658,19 @@ bool membership_core::partition_anomaly(instant now, const member& subject) cons
     return group >= m_config.netgroup_size_min && group_failing == group;
 }
 
-void membership_core::suspicion_expired(instant now, uint32_t index) {
+void membership_core::suspicion_expired(instant now, uint32_t index, bool confirmed) {
     member& m = m_members[index];
     AINET_ASSERT(m.state == member_state::suspect);
-    if (!partition_anomaly(now, m)) {
+    const bool unhealthy = m_awareness * 2 >= m_config.awareness_max && m_config.awareness_max > 0;
+    const bool anomaly = unhealthy || partition_anomaly(now, m);
+    if (!anomaly && !confirmed) {
+        end_suspicion(index);
+        set_state(now, m, member_state::unreachable);
+        bump(m_counters.unconfirmed_withheld);
+        emit({event_kind::unreachable, now, m.id, m.incarnation, {}});
+        return;
+    }
+    if (!anomaly) {
         end_suspicion(index);
         set_state(now, m, member_state::dead);
         m.accuser = m_self_claim.subject;
@@ -659,6 +731,18 @@ void membership_core::member_back(instant now, member& m) {
     }
     m_partition_active = false;
     m_episode.clear();
+    // Suspicions only we raised while cut off say more about the cut than about them: drop them
+    // (a probe that fails again raises a fresh one), so they cannot run out as a new "partition".
+    for (size_t i = 0; i < m_suspicions.size();) {
+        suspicion& s = m_suspicions[i];
+        if (s.accusers.size() == 1 && s.accusers[0] == m_self_claim.subject) {
+            set_state(now, m_members[s.member], member_state::alive);
+            m_suspicions[i] = std::move(m_suspicions.back());
+            m_suspicions.pop_back();
+        } else {
+            ++i;
+        }
+    }
     bump(m_counters.partitions_healed);
     emit({event_kind::partition_healed, now, node_id{}, 0, std::move(returned)});
 }
@@ -711,7 +795,8 @@ void membership_core::tick(instant now, datagram_sink& out) {
                                 [now](const suspicion& s) { return s.deadline <= now; });
         if (due == m_suspicions.end())
             break;
-        suspicion_expired(now, due->member);
+        const bool confirmed = due->expected == 0 || due->accusers.size() > 1;
+        suspicion_expired(now, due->member, confirmed);
     }
 
     if (now >= m_next_gossip) {
@@ -871,7 +956,7 @@ void membership_core::push_pull_round(instant now, datagram_sink& out) {
 }
 
 void membership_core::send_push_pull(const endpoint& to, bool reply_wanted, size_t size_max,
-                                     datagram_sink& out) {
+                                     datagram_sink& out, const claim* first) {
     push_pull p;
     p.flags = reply_wanted ? push_pull::flag_reply_wanted : 0;
     size_t size = encoded_size(message{push_pull{}});
@@ -885,6 +970,8 @@ void membership_core::send_push_pull(const endpoint& to, bool reply_wanted, size
         size += claim_size;
         return true;
     };
+    if (first != nullptr)
+        (void)add(*first);
     if (!m_left)
         (void)add(m_self_claim);
     // A rotating window over the table: successive exchanges cover all of it.
@@ -912,6 +999,8 @@ void membership_core::send_push_pull(const endpoint& to, bool reply_wanted, size
 
 void membership_core::on_datagram(instant now, const datagram_ref& d, datagram_sink& out) {
     bump(m_counters.bytes_received, d.payload.size());
+    m_corrections.clear();
+    m_notices.clear();
     auto decoded = decode(d.payload);
     if (!decoded) {
         bump(m_counters.drop_malformed);
@@ -933,12 +1022,30 @@ void membership_core::on_datagram(instant now, const datagram_ref& d, datagram_s
                 apply_claims(now, m.updates);
             } else {
                 bump(m_counters.push_pulls_received);
+                // A requester leads with its own alive claim. If we hold it as failed at that
+                // incarnation or later, our verdict leads the answer, so it can refute (a node
+                // that was cut off learns this way that it was declared dead).
+                std::optional<claim> verdict;
+                if (!m.updates.empty() && m.updates[0].kind == claim_kind::alive) {
+                    const uint32_t index = index_of(m.updates[0].subject);
+                    if (index != none && m_members[index].state != member_state::alive &&
+                        m_members[index].incarnation >= m.updates[0].incarnation)
+                        verdict = claim_of(m_members[index]);
+                }
                 apply_claims(now, m.updates);
                 if ((m.flags & push_pull::flag_reply_wanted) != 0 && m_started)
-                    send_push_pull(d.source, false, d.payload.size(), out);
+                    send_push_pull(d.source, false, d.payload.size(), out,
+                                   verdict ? &*verdict : nullptr);
             }
         },
         *decoded);
+    // Whatever stale claims the datagram carried (a ping's were answered in its ack).
+    send_corrections(d.source, d.payload.size(), out);
+    for (const endpoint& accuser : m_notices) {
+        if (send(accuser, gossip{{m_self_claim}}, out))
+            bump(m_counters.corrections_sent);
+    }
+    m_notices.clear();
 }
 
 void membership_core::on_ping(instant now, const datagram_ref& d, ping& m, datagram_sink& out) {
@@ -951,8 +1058,16 @@ void membership_core::on_ping(instant now, const datagram_ref& d, ping& m, datag
     // The answer is never larger than the ping (no amplification).
     ack a{m.seq, {}};
     const size_t base = encoded_size(message{ack{}});
-    if (d.payload.size() > base)
-        piggyback(a.updates, d.payload.size() - base, nullptr);
+    size_t used = base;
+    for (const claim& c : m_corrections) {
+        if (used + encoded_size(c) <= d.payload.size()) {
+            a.updates.push_back(c);
+            used += encoded_size(c);
+        }
+    }
+    m_corrections.clear();
+    if (d.payload.size() > used)
+        piggyback(a.updates, d.payload.size() - used, nullptr);
     if (send(d.source, a, out))
         bump(m_counters.acks_sent);
 }

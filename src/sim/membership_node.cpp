@@ -28,7 +28,7 @@ void shared_claim_verifier::verify(std::span<const crypto::verify_request> reque
 
 membership_world::membership_world(uint32_t node_count, uint64_t seed, const address_plan& plan,
                                    const membership::membership_config& core_config)
-    : config(core_config), counters(node_count) {
+    : config(core_config), preload_count(node_count), counters(node_count) {
     keys.reserve(node_count);
     initial_claims.reserve(node_count);
     for (uint32_t i = 0; i < node_count; ++i) {
@@ -84,8 +84,8 @@ void membership_node::on_start(context& ctx) {
         &m_shared.verifier);
     m_core->start(ctx.now());
     const auto count = static_cast<uint32_t>(m_shared.keys.size());
-    if (m_shared.preload && ctx.incarnation() == 0) {
-        for (uint32_t j = 0; j < count; ++j) {
+    if (i < m_shared.preload_count && ctx.incarnation() == 0) {
+        for (uint32_t j = 0; j < m_shared.preload_count && j < count; ++j) {
             if (j != i)
                 m_core->learn(ctx.now(), m_shared.initial_claims[j], false);
         }

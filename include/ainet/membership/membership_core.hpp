@@ -22,16 +22,25 @@
 //         min = suspicion_mult * max(1, log10(N)) * probe_interval
 //         max = suspicion_max_mult * min
 //         timeout = max(min, max - (max - min) * log(C + 1) / log(K + 1))   (K = 0: min)
-//     (memberlist's formula; at N = 1,000 with the defaults 4 and 6: 12 s .. 72 s). The subject
+//     (memberlist's formula; at N = 1,000 with our defaults 3 and 6: 9 s .. 54 s, memberlist's
+//     4 and 6 give 12 s .. 72 s). The subject
 //     refutes by signing an alive claim with a higher incarnation; when the timer runs out the
-//     member is declared dead, unless partition detection (below) holds the death back.
+//     member is declared dead, unless partition detection (below) holds the death back, or
+//     nobody confirmed the suspicion although K > 0 (then only we cannot reach it: it becomes
+//     `unreachable` for us and nothing is gossiped).
+//   corrections: a datagram carrying a claim older than what we hold (a node that missed a
+//     refutation) gets our newer claims back, in the ack or in a gossip reply no larger than it;
+//     an accusation against us also sends our alive claim straight to its accuser (a known
+//     member; at most once per probe_timeout each), since the accuser's timer is the first to run
+//     out and gossip alone may miss it.
 //   gossip: every state change becomes a claim in a bounded broadcast queue, sent to
 //     gossip_fanout random members every gossip_interval and piggybacked on pings and acks,
 //     each claim retransmit_mult * ceil(log10(N + 1)) times, the least-sent first.
 //   push-pull: every push_pull_interval one random member gets a push_pull request carrying a
 //     window of our table (bounded to one datagram; the window rotates) and answers with one of
 //     its own; add_seed() sends one to a seed endpoint to join.
-//   partition detection: when a suspicion runs out while a large share of the members is
+//   partition detection: when a suspicion runs out while our own health is poor (awareness at
+//     least half of awareness_max: we are the one cut off), or while a large share of them is
 //     failing at once (suspect, or unreachable within partition_window: at least
 //     partition_count_min members and partition_fraction of the live ones), or while every
 //     known member of the subject's netgroup (IPv4 /16, IPv6 /32; at least netgroup_size_min)
@@ -124,6 +133,8 @@ namespace ainet::membership {
     X(drop_accuser, "claims dropped: accuser is the subject")                                      \
     X(broadcasts_evicted, "queued claims evicted: broadcast queue full")                          \
     X(events_dropped, "events dropped: event_count_max undrained events")                          \
+    X(corrections_sent, "datagrams answering stale claims with newer ones")                     \
+    X(unconfirmed_withheld, "suspicions that ran out unconfirmed: unreachable to us, not dead")     \
     X(drop_tx_full, "datagrams not sent: the sink was full")
 
 struct membership_counters {
@@ -139,7 +150,9 @@ struct membership_config {
     duration gossip_interval = std::chrono::milliseconds(200);
     uint32_t gossip_fanout = 3;
     uint32_t retransmit_mult = 4;
-    uint32_t suspicion_mult = 4;
+    // memberlist's LAN default is 4 (12..72 s at N = 1,000); 3 (9..54 s) keeps a crash detected
+    // by every member within 15 s at N = 1,000 (docs/BENCHMARKS.md, "Membership (simulator)").
+    uint32_t suspicion_mult = 3;
     uint32_t suspicion_max_mult = 6;
     uint32_t awareness_max = 8;
     duration push_pull_interval = std::chrono::seconds(30);
@@ -339,7 +352,12 @@ private:
     void start_suspicion(instant now, uint32_t index, const node_id& accuser);
     void confirm_suspicion(instant now, suspicion& s, const node_id& accuser);
     void end_suspicion(uint32_t index);
-    void suspicion_expired(instant now, uint32_t index);
+    void suspicion_expired(instant now, uint32_t index, bool confirmed);
+    // Claims newer than stale ones a datagram carried, for a reply to its sender.
+    void note_correction(const claim& stale);
+    void send_corrections(const endpoint& to, size_t size_max, datagram_sink& out);
+    // An accusation against us (current or stale): the accuser hears our alive claim directly.
+    void notice_accuser(instant now, const node_id& accuser);
     bool partition_anomaly(instant now, const member& subject) const;
     void member_back(instant now, member& m);
 
@@ -349,8 +367,9 @@ private:
     void probe_end(instant now);
     void gossip_round(instant now, datagram_sink& out);
     void push_pull_round(instant now, datagram_sink& out);
+    // first: a claim to lead the window (what the requester most needs to hear about itself).
     void send_push_pull(const endpoint& to, bool reply_wanted, size_t size_max,
-                        datagram_sink& out);
+                        datagram_sink& out, const claim* first = nullptr);
     uint32_t pick_member(bool include_recently_failed, instant now, uint32_t exclude);
 
     // Datagrams.
@@ -390,6 +409,13 @@ private:
     bool m_partition_active = false;
     std::vector<node_id> m_episode;
 
+    std::vector<claim> m_corrections; // for the datagram being handled (<= update_count_max)
+    std::vector<endpoint> m_notices;  // accusers to answer after this datagram (<= 4)
+    struct notified {
+        node_id accuser;
+        instant at;
+    };
+    std::vector<notified> m_notified; // recent direct answers, at most one per probe_timeout
     std::vector<membership_event> m_events;
     std::vector<uint8_t> m_buffer; // one datagram being encoded
 };

@@ -10,9 +10,9 @@
 // back (what a real node persists); a fresh restart starts at a larger initial incarnation
 // derived from its wall clock, as the core's documentation asks.
 //
-// Joining: with `preload` every node starts knowing every other node's initial alive claim (a
-// converged cluster, the state the targets are measured from); otherwise nodes join through
-// add_seed() to the first seed_count nodes.
+// Joining: nodes below preload_count start knowing each other's initial alive claims (a
+// converged cluster, the state the targets are measured from); others join through add_seed()
+// to the first seed_count nodes.
 //
 // Signature checks: shared_claim_verifier gives each distinct (key, message, signature) the
 // verdict crypto::verify_raw gives it, computed once per world: every node would compute the same
@@ -45,7 +45,9 @@ private:
 
 struct membership_world {
     membership::membership_config config;
-    bool preload = true;
+    // Nodes with an index below preload_count start knowing each other (incarnation 0); the
+    // others (added later, or restarted fresh) join through add_seed() to the first seed_count.
+    uint32_t preload_count = 0;
     uint32_t seed_count = 3;
     std::vector<crypto::key_pair> keys;                 // by node index
     std::vector<membership::claim> initial_claims;      // by node index, incarnation 0

@@ -219,6 +219,7 @@ TEST_CASE("membership decoders reject malformed fields", "[membership][codec]") 
 
 TEST_CASE("suspicion bounds follow the Lifeguard formula", "[membership]") {
     membership_config c;
+    c.suspicion_mult = 4; // memberlist's LAN setting
     auto [min, max] = membership_core::suspicion_bounds(c, 1000);
     CHECK(min == std::chrono::seconds(12)); // 4 * log10(1000) * 1 s
     CHECK(max == std::chrono::seconds(72));
@@ -251,7 +252,7 @@ TEST_CASE("a crashed member is suspected, then declared dead by everyone", "[mem
     for (size_t i = 0; i < 5; ++i)
         suspected = suspected || net.view(i, 5) == member_state::suspect;
     CHECK(suspected);
-    // N = 6: min = 4 * log10(6) = 3.1 s, max = 18.7 s; confirmations shrink it toward min.
+    // N = 6: min = 3 * max(1, log10(6)) = 3 s, max = 18 s; confirmations shrink it toward min.
     net.run_for(std::chrono::seconds(25));
     for (size_t i = 0; i < 5; ++i) {
         CHECK(net.view(i, 5) == member_state::dead);
