@@ -172,6 +172,12 @@ uint32_t membership_core::index_of(const node_id& id) const noexcept {
 void membership_core::set_state(instant now, member& m, member_state s) {
     m.state = s;
     m.state_since = now;
+    if (m.in_episode && !m.episode_resolved &&
+        (s == member_state::alive || s == member_state::dead || s == member_state::left)) {
+        m.episode_resolved = true;
+        ++m_episode_resolved;
+        m_episode_back += s == member_state::alive ? 1 : 0;
+    }
 }
 
 claim membership_core::claim_of(const member& m) const {
@@ -448,14 +454,12 @@ void membership_core::apply_accusation(instant now, const claim& c) {
             enqueue(c);
             return;
         }
-        for (suspicion& s : m_suspicions) {
-            if (s.member == index) {
-                const size_t before = s.accusers.size();
-                confirm_suspicion(now, s, c.accuser);
-                if (s.accusers.size() != before)
-                    enqueue(c); // memberlist re-gossips confirmations so others count them too
-                break;
-            }
+        if (m.suspicion_slot != none) {
+            suspicion& s = m_suspicions[m.suspicion_slot];
+            const size_t before = s.accusers.size();
+            confirm_suspicion(now, s, c.accuser);
+            if (s.accusers.size() != before)
+                enqueue(c); // memberlist re-gossips confirmations so others count them too
         }
         return;
     }
@@ -559,19 +563,29 @@ void membership_core::refute(instant now, uint64_t accused_incarnation) {
 void membership_core::enqueue(const claim& c) {
     if (m_quiet)
         return;
-    // A newer claim about a subject replaces the queued one.
-    std::erase_if(m_broadcasts, [&c](const broadcast& b) { return b.c.subject == c.subject; });
-    if (m_broadcasts.size() >= m_config.broadcast_queue_max) {
-        auto most = std::max_element(m_broadcasts.begin(), m_broadcasts.end(),
-                                     [](const broadcast& a, const broadcast& b) {
-                                         return a.transmits != b.transmits
-                                                    ? a.transmits < b.transmits
-                                                    : a.order > b.order;
-                                     });
-        m_broadcasts.erase(most);
-        bump(m_counters.broadcasts_evicted);
+    // A newer claim about a subject replaces the queued one (the old entry goes stale).
+    const uint64_t order = ++m_broadcast_order;
+    const bool replaced = m_live.contains(c.subject);
+    m_live.insert_or_assign(c.subject, order);
+    if (m_buckets.empty())
+        m_buckets.resize(1);
+    m_buckets[0].push_back({c, 0, order});
+    if (replaced || m_live.size() <= m_config.broadcast_queue_max)
+        return;
+    // Full: evict the oldest of the most-sent claims.
+    for (size_t t = m_buckets.size(); t-- > 0;) {
+        auto& bucket = m_buckets[t];
+        while (!bucket.empty()) {
+            const broadcast b = bucket.front();
+            bucket.erase(bucket.begin());
+            auto it = m_live.find(b.c.subject);
+            if (it != m_live.end() && it->second == b.order) {
+                m_live.erase(it);
+                bump(m_counters.broadcasts_evicted);
+                return;
+            }
+        }
     }
-    m_broadcasts.push_back({c, 0, ++m_broadcast_order});
 }
 
 void membership_core::piggyback(std::vector<claim>& updates, size_t size_budget,
@@ -581,26 +595,44 @@ void membership_core::piggyback(std::vector<claim>& updates, size_t size_budget,
         updates.push_back(*buddy);
         used += encoded_size(*buddy);
     }
-    if (m_broadcasts.empty())
+    if (m_live.empty())
         return;
-    // Least-sent first, newest first among equals.
-    std::sort(m_broadcasts.begin(), m_broadcasts.end(), [](const broadcast& a, const broadcast& b) {
-        return a.transmits != b.transmits ? a.transmits < b.transmits : a.order > b.order;
-    });
     const uint32_t limit = retransmit_limit(m_config, m_members.size() + 1);
-    for (broadcast& b : m_broadcasts) {
-        if (updates.size() >= update_count_max)
-            break;
-        if (buddy != nullptr && b.c.subject == buddy->subject)
-            continue;
-        const size_t size = encoded_size(b.c);
-        if (used + size > size_budget)
-            continue;
-        updates.push_back(b.c);
-        used += size;
-        ++b.transmits;
+    if (m_buckets.size() < limit + 1)
+        m_buckets.resize(limit + 1);
+    // Least-sent first, newest first among equals; a taken claim moves one bucket up after the
+    // scan (so it is not taken twice), or leaves the queue at the limit.
+    std::vector<broadcast> moved;
+    for (size_t t = 0; t < m_buckets.size() && updates.size() < update_count_max; ++t) {
+        auto& bucket = m_buckets[t];
+        while (!bucket.empty() && updates.size() < update_count_max) {
+            broadcast& b = bucket.back();
+            auto it = m_live.find(b.c.subject);
+            if (it == m_live.end() || it->second != b.order) {
+                bucket.pop_back(); // replaced or evicted
+                continue;
+            }
+            if (buddy != nullptr && b.c.subject == buddy->subject) {
+                m_live.erase(it); // the buddy claim went out in its place
+                bucket.pop_back();
+                continue;
+            }
+            const size_t size = encoded_size(b.c);
+            if (used + size > size_budget)
+                break;
+            updates.push_back(b.c);
+            used += size;
+            broadcast next = b;
+            bucket.pop_back();
+            ++next.transmits;
+            if (next.transmits >= limit || t + 1 >= m_buckets.size())
+                m_live.erase(next.c.subject);
+            else
+                moved.push_back(next);
+        }
     }
-    std::erase_if(m_broadcasts, [limit](const broadcast& b) { return b.transmits >= limit; });
+    for (const broadcast& b : moved)
+        m_buckets[b.transmits].push_back(b);
 }
 
 // --- suspicion and partitions --------------------------------------------------------------------
@@ -611,7 +643,9 @@ void membership_core::start_suspicion(instant now, uint32_t index, const node_id
     uint32_t expected = m_config.suspicion_mult > 2 ? m_config.suspicion_mult - 2 : 0;
     if (nodes < 2 + size_t{expected})
         expected = 0;
+    AINET_ASSERT(m_members[index].suspicion_slot == none);
     suspicion s{index, now, min, max, expected, {accuser}, now + (expected == 0 ? min : max)};
+    m_members[index].suspicion_slot = static_cast<uint32_t>(m_suspicions.size());
     m_suspicions.push_back(std::move(s));
 }
 
@@ -630,7 +664,15 @@ void membership_core::confirm_suspicion(instant, suspicion& s, const node_id& ac
 }
 
 void membership_core::end_suspicion(uint32_t index) {
-    std::erase_if(m_suspicions, [index](const suspicion& s) { return s.member == index; });
+    const uint32_t slot = m_members[index].suspicion_slot;
+    if (slot == none)
+        return;
+    m_members[index].suspicion_slot = none;
+    if (slot + 1 != m_suspicions.size()) {
+        m_suspicions[slot] = std::move(m_suspicions.back());
+        m_members[m_suspicions[slot].member].suspicion_slot = slot;
+    }
+    m_suspicions.pop_back();
 }
 
 bool membership_core::partition_anomaly(instant now, const member& subject) const {
@@ -662,7 +704,7 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
     member& m = m_members[index];
     AINET_ASSERT(m.state == member_state::suspect);
     const bool unhealthy = m_awareness * 2 >= m_config.awareness_max && m_config.awareness_max > 0;
-    const bool anomaly = unhealthy || partition_anomaly(now, m);
+    const bool anomaly = unhealthy || m_partition_active || partition_anomaly(now, m);
     if (!anomaly && !confirmed) {
         end_suspicion(index);
         set_state(now, m, member_state::unreachable);
@@ -683,6 +725,8 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
         // Every failing member joins the set at once: one event, no storm of deaths.
         m_partition_active = true;
         m_episode.clear();
+        m_episode_back = 0;
+        m_episode_resolved = 0;
         for (uint32_t i = 0; i < m_members.size(); ++i) {
             member& x = m_members[i];
             if (x.state == member_state::suspect || x.state == member_state::unreachable) {
@@ -691,6 +735,7 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
                     bump(m_counters.deaths_withheld);
                 set_state(now, x, member_state::unreachable);
                 x.in_episode = true;
+                x.episode_resolved = false;
                 m_episode.push_back(x.id);
             }
         }
@@ -703,6 +748,7 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
     bump(m_counters.deaths_withheld);
     if (!m.in_episode) {
         m.in_episode = true;
+        m.episode_resolved = false;
         m_episode.push_back(m.id);
     }
     emit({event_kind::unreachable, now, m.id, m.incarnation, {}});
@@ -711,16 +757,9 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
 void membership_core::member_back(instant now, member& m) {
     if (!m_partition_active || !m.in_episode)
         return;
-    size_t back = 0;
-    size_t still = 0;
-    for (const node_id& id : m_episode) {
-        const member& x = m_members[index_of(id)];
-        back += x.state == member_state::alive ? 1 : 0;
-        still += x.state == member_state::unreachable ? 1 : 0;
-    }
     const auto needed = static_cast<size_t>(
         std::ceil(m_config.heal_fraction * static_cast<double>(m_episode.size())));
-    if (back < needed && still > 0)
+    if (m_episode_back < needed && m_episode_resolved < m_episode.size())
         return;
     std::vector<node_id> returned;
     for (const node_id& id : m_episode) {
@@ -728,17 +767,20 @@ void membership_core::member_back(instant now, member& m) {
         if (x.state == member_state::alive)
             returned.push_back(id);
         x.in_episode = false;
+        x.episode_resolved = false;
     }
     m_partition_active = false;
     m_episode.clear();
+    m_episode_back = 0;
+    m_episode_resolved = 0;
     // Suspicions only we raised while cut off say more about the cut than about them: drop them
     // (a probe that fails again raises a fresh one), so they cannot run out as a new "partition".
     for (size_t i = 0; i < m_suspicions.size();) {
-        suspicion& s = m_suspicions[i];
+        const suspicion& s = m_suspicions[i];
         if (s.accusers.size() == 1 && s.accusers[0] == m_self_claim.subject) {
-            set_state(now, m_members[s.member], member_state::alive);
-            m_suspicions[i] = std::move(m_suspicions.back());
-            m_suspicions.pop_back();
+            const uint32_t index = s.member;
+            end_suspicion(index); // moves the last one into slot i
+            set_state(now, m_members[index], member_state::alive);
         } else {
             ++i;
         }
@@ -790,13 +832,14 @@ void membership_core::tick(instant now, datagram_sink& out) {
         m_next_probe = now + scaled(m_config.probe_interval);
 
     // Suspicions that ran out (each decision may end others, so look again after each).
-    for (;;) {
-        auto due = std::find_if(m_suspicions.begin(), m_suspicions.end(),
-                                [now](const suspicion& s) { return s.deadline <= now; });
-        if (due == m_suspicions.end())
-            break;
-        const bool confirmed = due->expected == 0 || due->accusers.size() > 1;
-        suspicion_expired(now, due->member, confirmed);
+    std::vector<std::pair<uint32_t, bool>> due;
+    for (const suspicion& s : m_suspicions) {
+        if (s.deadline <= now)
+            due.emplace_back(s.member, s.expected == 0 || s.accusers.size() > 1);
+    }
+    for (const auto& [index, confirmed] : due) {
+        if (m_members[index].suspicion_slot != none && m_members[index].state == member_state::suspect)
+            suspicion_expired(now, index, confirmed);
     }
 
     if (now >= m_next_gossip) {
@@ -924,7 +967,7 @@ void membership_core::probe_end(instant now) {
 }
 
 void membership_core::gossip_round(instant now, datagram_sink& out) {
-    if (m_broadcasts.empty())
+    if (m_live.empty())
         return;
     std::vector<uint32_t> chosen;
     for (uint32_t attempt = 0;

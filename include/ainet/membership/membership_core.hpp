@@ -266,7 +266,7 @@ public:
     [[nodiscard]] const node_id& id() const noexcept { return m_self_claim.subject; }
     [[nodiscard]] const claim& self_claim() const noexcept { return m_self_claim; }
     [[nodiscard]] bool in_partition() const noexcept { return m_partition_active; }
-    [[nodiscard]] size_t broadcast_queue_size() const noexcept { return m_broadcasts.size(); }
+    [[nodiscard]] size_t broadcast_queue_size() const noexcept { return m_live.size(); }
     [[nodiscard]] const membership_config& config() const noexcept { return m_config; }
 
     // The suspicion timeout bounds (min, max) for a table of member_count N (formula above).
@@ -286,7 +286,9 @@ private:
         uint64_t incarnation = 0;
         node_id accuser{}; // suspect, dead, unreachable
         member_state state = member_state::alive;
-        bool in_episode = false; // in the current partition's set
+        bool in_episode = false;       // in the current partition's set
+        bool episode_resolved = false; // ... and since alive, dead or left
+        uint32_t suspicion_slot = none; // its index in m_suspicions
         instant state_since{};
         instant last_contact{};
         bool contacted = false;
@@ -392,8 +394,12 @@ private:
 
     std::vector<member> m_members;
     std::unordered_map<node_id, uint32_t> m_index;
-    std::vector<suspicion> m_suspicions;
-    std::vector<broadcast> m_broadcasts;
+    std::vector<suspicion> m_suspicions; // member.suspicion_slot indexes it
+    // The broadcast queue: bucket t holds claims sent t times (newest at the back); a claim is
+    // live while m_live maps its subject to its order, so replacing or evicting one is O(1) and
+    // stale entries are dropped when a scan meets them.
+    std::vector<std::vector<broadcast>> m_buckets;
+    std::unordered_map<node_id, uint64_t> m_live;
     uint64_t m_broadcast_order = 0;
     std::vector<relay> m_relays;
     std::vector<uint32_t> m_probe_order;
@@ -408,6 +414,8 @@ private:
 
     bool m_partition_active = false;
     std::vector<node_id> m_episode;
+    size_t m_episode_back = 0;     // episode members alive again
+    size_t m_episode_resolved = 0; // ... alive, dead or left
 
     std::vector<claim> m_corrections; // for the datagram being handled (<= update_count_max)
     std::vector<endpoint> m_notices;  // accusers to answer after this datagram (<= 4)
