@@ -227,6 +227,7 @@ void membership_core::add_seed(instant, const endpoint& seed, datagram_sink& out
 }
 
 void membership_core::learn(instant now, const claim& c, bool rebroadcast) {
+    m_now = now;
     std::vector<claim> claims{c};
     m_quiet = !rebroadcast;
     apply_claims(now, claims);
@@ -300,9 +301,17 @@ bool membership_core::would_change(const claim& c) const noexcept {
     case claim_kind::alive:
         return c.incarnation > m.incarnation;
     case claim_kind::suspect:
+        // First-hand evidence beats hearsay: it answered our probe a moment ago.
+        if (m.state == member_state::alive && m.contacted &&
+            m_now - m.last_contact < m_config.probe_interval && c.accuser != m_self_claim.subject)
+            return false;
         return c.incarnation == m.incarnation &&
                (m.state == member_state::alive || m.state == member_state::suspect);
     case claim_kind::dead:
+        // During a partition the other side's deaths are not ours to believe.
+        if (m.state == member_state::unreachable && m.in_episode && m_partition_active &&
+            c.accuser != m_self_claim.subject)
+            return false;
         return c.incarnation == m.incarnation && is_live(m.state);
     case claim_kind::left:
         return c.incarnation >= m.incarnation && m.state != member_state::left;
@@ -809,6 +818,7 @@ instant membership_core::next_deadline() const noexcept {
 }
 
 void membership_core::tick(instant now, datagram_sink& out) {
+    m_now = now;
     if (!m_started)
         return;
     // Relays whose target stayed silent: nack (Lifeguard), so the origin knows we are alive.
@@ -1042,6 +1052,7 @@ void membership_core::send_push_pull(const endpoint& to, bool reply_wanted, size
 
 void membership_core::on_datagram(instant now, const datagram_ref& d, datagram_sink& out) {
     bump(m_counters.bytes_received, d.payload.size());
+    m_now = now;
     m_corrections.clear();
     m_notices.clear();
     auto decoded = decode(d.payload);

@@ -24,7 +24,9 @@
 //         timeout = max(min, max - (max - min) * log(C + 1) / log(K + 1))   (K = 0: min)
 //     (memberlist's formula; at N = 1,000 with our defaults 3 and 6: 9 s .. 54 s, memberlist's
 //     4 and 6 give 12 s .. 72 s). The subject
-//     refutes by signing an alive claim with a higher incarnation; when the timer runs out the
+//     refutes by signing an alive claim with a higher incarnation (a member that acked our own
+//     probe within the last probe_interval is not suspected on others' word, and a member of an
+//     ongoing partition's unreachable set is not taken dead on others' word); when the timer runs out the
 //     member is declared dead, unless partition detection (below) holds the death back, or
 //     nobody confirmed the suspicion although K > 0 (then only we cannot reach it: it becomes
 //     `unreachable` for us and nothing is gossiped).
@@ -391,6 +393,7 @@ private:
     bool m_left = false;
     uint32_t m_awareness = 0;
     bool m_quiet = false; // learn(..., rebroadcast = false) in progress
+    instant m_now{};      // of the call being handled
 
     std::vector<member> m_members;
     std::unordered_map<node_id, uint32_t> m_index;
