@@ -544,6 +544,8 @@ bool world::step() {
     AINET_ASSERT(e.at_ns >= m_now.ns_since_origin);
     m_now = instant{e.at_ns};
     ++m_stats.events;
+    if (!m_held.empty() && hold_if_paused(e))
+        return true; // pause/resume block below
     switch (e.type) {
     case event_type::deliver:
         run_deliver(e);
@@ -659,5 +661,41 @@ void world::run_action(const event& e) {
     record(trace_event{.kind = event_kind::action, .at = m_now, .cookie = e.slot});
     fn(*this);
 }
+
+// --- pause/resume (membership scenarios, issue 5) ----------------------------------- begin ---
+
+void world::pause(node_index i) {
+    AINET_ASSERT_MSG(!m_in_handler, "pause() from inside a node handler");
+    AINET_ASSERT(to_index(i) < m_nodes.size());
+    m_held.try_emplace(to_index(i));
+}
+
+void world::resume(node_index i) {
+    AINET_ASSERT_MSG(!m_in_handler, "resume() from inside a node handler");
+    auto it = m_held.find(to_index(i));
+    if (it == m_held.end())
+        return;
+    std::vector<event> held = std::move(it->second);
+    m_held.erase(it);
+    // Re-queued now, in their original order (fresh sequence numbers keep it).
+    for (const event& e : held)
+        push(m_now.ns_since_origin, e.type, e.node, e.slot);
+}
+
+bool world::is_paused(node_index i) const noexcept {
+    return m_held.find(to_index(i)) != m_held.end();
+}
+
+bool world::hold_if_paused(const event& e) {
+    if (e.type == event_type::action)
+        return false;
+    auto it = m_held.find(e.node);
+    if (it == m_held.end())
+        return false;
+    it->second.push_back(e);
+    return true;
+}
+
+// --- pause/resume ------------------------------------------------------------------------ end ---
 
 } // namespace ainet::sim

@@ -11,6 +11,12 @@ bool is_defined(message_type type) noexcept {
     case message_type::relay_data:
     case message_type::ping:
     case message_type::pong:
+    case message_type::membership_ping:
+    case message_type::membership_ack:
+    case message_type::membership_ping_req:
+    case message_type::membership_nack:
+    case message_type::membership_gossip:
+    case message_type::membership_push_pull:
         return true;
     }
     return false;
@@ -32,6 +38,18 @@ std::string_view to_string(message_type type) noexcept {
         return "ping";
     case message_type::pong:
         return "pong";
+    case message_type::membership_ping:
+        return "membership_ping";
+    case message_type::membership_ack:
+        return "membership_ack";
+    case message_type::membership_ping_req:
+        return "membership_ping_req";
+    case message_type::membership_nack:
+        return "membership_nack";
+    case message_type::membership_gossip:
+        return "membership_gossip";
+    case message_type::membership_push_pull:
+        return "membership_push_pull";
     }
     return "unknown";
 }

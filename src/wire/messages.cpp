@@ -33,6 +33,13 @@ result<message> decode_payload(message_type type, bytes_view payload) noexcept {
         return widen(decode_ping(payload));
     case message_type::pong:
         return widen(decode_pong(payload));
+    case message_type::membership_ping:
+    case message_type::membership_ack:
+    case message_type::membership_ping_req:
+    case message_type::membership_nack:
+    case message_type::membership_gossip:
+    case message_type::membership_push_pull:
+        break; // the membership module's own codecs (include/ainet/membership/messages.hpp)
     }
     return fail(errc::unknown_type);
 }

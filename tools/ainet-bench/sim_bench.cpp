@@ -9,6 +9,8 @@
 
 #include "sim_bench.hpp"
 
+#include "membership_bench.hpp"
+
 #include <ainet/sim/gossip_demo.hpp>
 #include <ainet/sim/world.hpp>
 
@@ -39,6 +41,9 @@ struct sim_options {
     uint32_t fanout = 2;
     double loss = 0.01;
     bool json = false;
+    std::string workload = "gossip"; // gossip | membership (membership_bench.cpp)
+    double fp_seconds = 3600;
+    std::string scenarios = "all";
 };
 
 // VmRSS of this process in bytes (0 if /proc is unreadable).
@@ -173,8 +178,20 @@ void add_sim_command(CLI::App& app) {
     sim->add_option("--fanout", options->fanout, "gossip fanout")->capture_default_str();
     sim->add_option("--loss", options->loss, "link loss probability")->capture_default_str();
     sim->add_flag("--json", options->json, "print JSON");
+    sim->add_option("--workload", options->workload, "gossip (the demo) or membership")
+        ->capture_default_str();
+    sim->add_option("--fp-seconds", options->fp_seconds,
+                    "membership: virtual seconds of the false-positive run")
+        ->capture_default_str();
+    sim->add_option("--scenarios", options->scenarios,
+                    "membership: all or a list of join,crash,fp,stall,isolate,partition")
+        ->capture_default_str();
     sim->callback([options] {
-        const int rc = run_sim(*options);
+        const int rc = options->workload == "membership"
+                           ? run_membership_bench({options->nodes, options->seed,
+                                                   options->fp_seconds, options->scenarios,
+                                                   options->json})
+                           : run_sim(*options);
         if (rc != 0)
             throw CLI::RuntimeError(rc);
     });

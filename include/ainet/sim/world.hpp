@@ -295,6 +295,23 @@ private:
     std::vector<partition_rule> m_partitions;
     uint32_t m_next_partition = 1;
     std::vector<uint8_t> m_send_buffer;
+
+    // --- pause/resume (membership scenarios, issue 5) ------------------------------- begin ---
+public:
+    // A stalled process (a GC pause, SIGSTOP, a starved VM): while node i is paused its
+    // datagram arrivals, timers and start are held, in order, and run when resume() is called,
+    // all at the resume time (the node's clock kept running). Pausing a paused node, or
+    // resuming a running one, does nothing. A crash of a paused node keeps it paused: what was
+    // held is replayed at resume and then meets the crash (dropped as node_down, stale timers).
+    void pause(node_index i);
+    void resume(node_index i);
+    [[nodiscard]] bool is_paused(node_index i) const noexcept;
+
+private:
+    // True (and the event held) if e belongs to a paused node.
+    bool hold_if_paused(const event& e);
+    std::unordered_map<uint32_t, std::vector<event>> m_held; // looked up only, never iterated
+    // --- pause/resume ------------------------------------------------------------------ end ---
 };
 
 } // namespace ainet::sim

@@ -47,6 +47,13 @@ enum class message_type : uint8_t {
     // 0x20..0x2f: liveness
     ping = 0x20,
     pong = 0x21,
+    // 0x30..0x3f: membership (SWIM + Lifeguard; codecs in include/ainet/membership/messages.hpp)
+    membership_ping = 0x30,
+    membership_ack = 0x31,
+    membership_ping_req = 0x32,
+    membership_nack = 0x33,
+    membership_gossip = 0x34,
+    membership_push_pull = 0x35,
 };
 
 // True when the code is one this protocol version defines.
