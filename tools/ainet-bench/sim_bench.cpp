@@ -39,6 +39,10 @@ struct sim_options {
     uint32_t fanout = 2;
     double loss = 0.01;
     bool json = false;
+    // --discovery: bootstrap auto-discovery instead of the gossip demo
+    bool discovery = false;
+    uint32_t netgroups = 64;
+    double adversarial = 0;
 };
 
 // VmRSS of this process in bytes (0 if /proc is unreadable).
@@ -173,7 +177,25 @@ void add_sim_command(CLI::App& app) {
     sim->add_option("--fanout", options->fanout, "gossip fanout")->capture_default_str();
     sim->add_option("--loss", options->loss, "link loss probability")->capture_default_str();
     sim->add_flag("--json", options->json, "print JSON");
-    sim->callback([options] {
+    sim->add_flag("--discovery", options->discovery,
+                  "bootstrap auto-discovery (default --nodes 1000 --seconds 30)");
+    sim->add_option("--netgroups", options->netgroups, "discovery: /16 netgroups")
+        ->capture_default_str();
+    sim->add_option("--adversarial", options->adversarial,
+                    "discovery: fraction of adversarial nodes")
+        ->capture_default_str();
+    sim->callback([options, sim] {
+        if (options->discovery) {
+            const bool nodes_given = sim->count("--nodes") > 0;
+            const bool seconds_given = sim->count("--seconds") > 0;
+            const int rc = run_discovery_sim(
+                nodes_given ? options->nodes : std::vector<uint32_t>{1000},
+                seconds_given ? options->seconds : 30, options->seed, options->netgroups,
+                options->adversarial, options->json);
+            if (rc != 0)
+                throw CLI::RuntimeError(rc);
+            return;
+        }
         const int rc = run_sim(*options);
         if (rc != 0)
             throw CLI::RuntimeError(rc);
