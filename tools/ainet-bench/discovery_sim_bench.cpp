@@ -34,6 +34,8 @@ struct figures {
     size_t median_live_peers = 0;
     size_t eclipsed = 0;
     size_t honest = 0;
+    size_t selected_total = 0;
+    size_t selected_adversarial = 0;
 };
 
 figures measure(sim::world& w, const std::function<bool(sim::node_index)>& adversarial) {
@@ -65,6 +67,8 @@ figures measure(sim::world& w, const std::function<bool(sim::node_index)>& adver
                 bad += at && adversarial(*at) ? 1 : 0;
             }
             f.eclipsed += bad == selected.size() ? 1 : 0;
+            f.selected_total += selected.size();
+            f.selected_adversarial += bad;
         }
     }
     if (!live_counts.empty()) {
@@ -86,9 +90,9 @@ int run_discovery_sim(const std::vector<uint32_t>& node_counts, double seconds, 
     }
     nlohmann::json runs = nlohmann::json::array();
     if (!json)
-        std::printf("%6s %5s %6s %9s %8s %10s %10s %9s %11s %9s %8s\n", "nodes", "adv%", "groups",
-                    "target_s", "wall_s", "worst_live", "median", "worst_grp", "B/node/s",
-                    "eclipsed", "honest");
+        std::printf("%6s %5s %6s %9s %8s %10s %10s %9s %11s %9s %8s %9s\n", "nodes", "adv%",
+                    "groups", "target_s", "wall_s", "worst_live", "median", "worst_grp", "B/node/s",
+                    "eclipsed", "honest", "adv_sel%");
     for (uint32_t count : node_counts) {
         if (count < 4 || count > 100'000) {
             std::cerr << "ainet-bench sim --discovery: --nodes must be in [4, 100000]\n";
@@ -129,6 +133,10 @@ int run_discovery_sim(const std::vector<uint32_t>& node_counts, double seconds, 
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
         const figures f = measure(w, adversarial);
+        const double adversarial_share = f.selected_total == 0
+                                             ? 0.0
+                                             : static_cast<double>(f.selected_adversarial) /
+                                                   static_cast<double>(f.selected_total);
         const double bytes_per_node_second =
             static_cast<double>(w.message_bytes_sent()) / count / static_cast<double>(steps);
         if (json) {
@@ -144,12 +152,13 @@ int run_discovery_sim(const std::vector<uint32_t>& node_counts, double seconds, 
                             {"message_bytes_per_node_per_second", bytes_per_node_second},
                             {"eclipsed", f.eclipsed},
                             {"honest", f.honest},
+                            {"selected_adversarial_fraction", adversarial_share},
                             {"trace_hash", w.trace_hash()}});
         } else {
-            std::printf("%6u %5.1f %6u %9.0f %8.2f %10zu %10zu %9zu %11.0f %9zu %8zu\n", count,
-                        adversarial_fraction * 100, netgroups, target_at, wall, f.worst_live_peers,
-                        f.median_live_peers, f.worst_netgroups, bytes_per_node_second, f.eclipsed,
-                        f.honest);
+            std::printf("%6u %5.1f %6u %9.0f %8.2f %10zu %10zu %9zu %11.0f %9zu %8zu %9.1f\n",
+                        count, adversarial_fraction * 100, netgroups, target_at, wall,
+                        f.worst_live_peers, f.median_live_peers, f.worst_netgroups,
+                        bytes_per_node_second, f.eclipsed, f.honest, adversarial_share * 100);
         }
     }
     if (json)
