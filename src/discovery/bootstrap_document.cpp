@@ -132,7 +132,8 @@ record_verdict judge(const node_record& r, bool signature_ok, bool duplicate, un
 
 result<verified_document> verify_document(std::string_view text,
                                           const std::optional<node_id>& expected_signer,
-                                          unix_ms now, const document_limits& limits) {
+                                          unix_ms now, const document_limits& limits,
+                                          const verified_records* already) {
     // Steps 1-2: size, then the JSON subset (jcs.hpp).
     if (text.size() > limits.document_size_max)
         return fail(errc::too_large);
@@ -178,17 +179,27 @@ result<verified_document> verify_document(std::string_view text,
     const size_t count = out.records.size();
     std::vector<std::vector<uint8_t>> messages;
     std::vector<crypto::verify_request> requests;
+    std::vector<size_t> checked; // requests[j] checks record checked[j]
     messages.reserve(count);
     requests.reserve(count);
+    checked.reserve(count);
+    const auto signature_ok = std::make_unique<bool[]>(count == 0 ? 1 : count);
     for (size_t i = 0; i < count; ++i) {
+        if (already != nullptr && already->contains(out.records[i])) {
+            signature_ok[i] = true;
+            continue;
+        }
+        checked.push_back(i);
         const std::string payload = canonicalize_without(nodes.array[i], field_signature);
         messages.push_back(crypto::signed_message(crypto::sig_domain::node_record,
                                                   as_bytes(payload)));
         requests.push_back(crypto::verify_request{out.records[i].id.bytes, messages.back(),
                                                   out.records[i].sig});
     }
-    const auto signature_ok = std::make_unique<bool[]>(count == 0 ? 1 : count);
-    crypto::verify_batch(requests, std::span<bool>(signature_ok.get(), count));
+    const auto batch_ok = std::make_unique<bool[]>(requests.empty() ? 1 : requests.size());
+    crypto::verify_batch(requests, std::span<bool>(batch_ok.get(), requests.size()));
+    for (size_t j = 0; j < checked.size(); ++j)
+        signature_ok[checked[j]] = batch_ok[j];
 
     // Step 7: each record's verdict.
     std::unordered_set<node_id> seen;
@@ -204,6 +215,16 @@ result<verified_document> verify_document(std::string_view text,
 }
 
 } // namespace
+
+result<node_record> parse_record(std::string_view text) {
+    AINET_TRY(value, parse_json(text, record_text_size_max));
+    return read_record(value);
+}
+
+record_verdict judge_record(const node_record& record, bool signature_ok, unix_ms now,
+                            const document_limits& limits) noexcept {
+    return judge(record, signature_ok, false, now, limits);
+}
 
 std::vector<node_record> verified_document::accepted() const {
     AINET_ASSERT(verdicts.size() == records.size());
@@ -273,7 +294,15 @@ result<verified_document> parse_and_verify_document(std::string_view text,
                                                     const std::optional<node_id>& expected_signer,
                                                     unix_ms now, const document_limits& limits,
                                                     discovery_counters& counters) {
-    auto verified = verify_document(text, expected_signer, now, limits);
+    return parse_and_verify_document(text, expected_signer, now, limits, counters, nullptr);
+}
+
+result<verified_document> parse_and_verify_document(std::string_view text,
+                                                    const std::optional<node_id>& expected_signer,
+                                                    unix_ms now, const document_limits& limits,
+                                                    discovery_counters& counters,
+                                                    const verified_records* already) {
+    auto verified = verify_document(text, expected_signer, now, limits, already);
     if (!verified) {
         bump(counters.documents_rejected[static_cast<size_t>(verified.error())]);
         return verified;

@@ -55,6 +55,15 @@ merge_report known_nodes::merge(const node_id& source,
     return report;
 }
 
+bool known_nodes::erase(const node_id& id) {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end())
+        return false;
+    attribute(it->second.source, -1);
+    m_entries.erase(it);
+    return true;
+}
+
 const node_record* known_nodes::find(const node_id& id) const noexcept {
     auto it = m_entries.find(id);
     return it == m_entries.end() ? nullptr : &it->second.record;

@@ -559,6 +559,9 @@ bool world::step() {
     case event_type::action:
         run_action(e);
         break;
+    case event_type::message:
+        run_message(e);
+        break;
     }
     return true;
 }
@@ -697,5 +700,90 @@ bool world::hold_if_paused(const event& e) {
 }
 
 // --- pause/resume ------------------------------------------------------------------------ end ---
+
+// --- request/response messages (the HTTP model; discovery, issue 5) -----------------------------
+
+void context::send_message(const endpoint& to, bytes_view message) {
+    m_world.transmit_message(to_index(m_self), to, message);
+}
+
+void world::send_message_from(node_index from, const endpoint& to, bytes_view message) {
+    AINET_ASSERT(to_index(from) < m_nodes.size());
+    transmit_message(to_index(from), to, message);
+}
+
+void world::transmit_message(uint32_t from, const endpoint& to_address, bytes_view message) {
+    ++m_stats.sent;
+    ++m_messages_sent;
+    m_message_bytes_sent += message.size();
+    endpoint resolved_address = to_address;
+    resolved_address.port = m_config.addresses.port; // HTTP and UDP addresses share the IP
+    const std::optional<node_index> resolved = m_config.addresses.index_of(resolved_address);
+    const uint32_t to =
+        resolved && to_index(*resolved) < m_nodes.size() ? to_index(*resolved) : no_node;
+    record(trace_event{.kind = event_kind::sent,
+                       .at = m_now,
+                       .from = node_index{from},
+                       .to = node_index{to},
+                       .cookie = message_trace_cookie,
+                       .payload = message});
+    if (to == no_node)
+        return drop(from, to, drop_reason::no_route, message, false, false);
+    if (message.size() > message_size_max)
+        return drop(from, to, drop_reason::oversize, message, false, false);
+    const link_model* link = &m_default_link;
+    if (!m_links.empty()) {
+        auto it = m_links.find(link_key(from, to));
+        if (it != m_links.end())
+            link = &it->second;
+    }
+    duration delay = link->latency_base;
+    if (link->jitter.count() > 0)
+        delay += link->shape == jitter_shape::uniform
+                     ? m_random.uniform(duration{0}, link->jitter)
+                     : m_random.exponential(link->jitter, link->jitter * 8);
+    // In order per pair: never before the pair's previous message.
+    int64_t& last = m_channel_last_ns[link_key(from, to)];
+    const int64_t at = std::max(m_now.ns_since_origin + delay.count(), last);
+    last = at;
+    uint32_t slot;
+    if (!m_free_messages.empty()) {
+        slot = m_free_messages.back();
+        m_free_messages.pop_back();
+    } else {
+        slot = static_cast<uint32_t>(m_messages.size());
+        m_messages.emplace_back();
+    }
+    m_messages[slot].bytes.assign(message.begin(), message.end());
+    m_messages[slot].from = from;
+    push(at, event_type::message, to, slot);
+}
+
+void world::run_message(const event& e) {
+    message_slot& m = m_messages[e.slot];
+    const uint32_t from = m.from;
+    std::vector<uint8_t> bytes = std::move(m.bytes);
+    m.bytes.clear();
+    m_free_messages.push_back(e.slot);
+    const bytes_view payload(bytes);
+    node_state& n = m_nodes[e.node];
+    if (!n.up)
+        return drop(from, e.node, drop_reason::node_down, payload, false, false);
+    if (!m_partitions.empty() && blocked(node_index{from}, node_index{e.node}))
+        return drop(from, e.node, drop_reason::partition, payload, false, false);
+    ++m_stats.delivered;
+    record(trace_event{.kind = event_kind::delivered,
+                       .at = m_now,
+                       .from = node_index{from},
+                       .to = node_index{e.node},
+                       .cookie = message_trace_cookie,
+                       .payload = payload});
+    context ctx = make_context(e.node);
+    m_in_handler = true;
+    n.process->on_message(ctx, m_config.addresses.endpoint_of(node_index{from}), payload);
+    m_in_handler = false;
+}
+
+// --- end of request/response messages ---------------------------------------------------------
 
 } // namespace ainet::sim

@@ -44,6 +44,10 @@ struct sim_options {
     std::string workload = "gossip"; // gossip | membership (membership_bench.cpp)
     double fp_seconds = 3600;
     std::string scenarios = "all";
+    // --discovery: bootstrap auto-discovery instead of the gossip demo
+    bool discovery = false;
+    uint32_t netgroups = 64;
+    double adversarial = 0;
 };
 
 // VmRSS of this process in bytes (0 if /proc is unreadable).
@@ -186,7 +190,25 @@ void add_sim_command(CLI::App& app) {
     sim->add_option("--scenarios", options->scenarios,
                     "membership: all or a list of join,crash,fp,stall,isolate,partition")
         ->capture_default_str();
-    sim->callback([options] {
+    sim->add_flag("--discovery", options->discovery,
+                  "bootstrap auto-discovery (default --nodes 1000 --seconds 30)");
+    sim->add_option("--netgroups", options->netgroups, "discovery: /16 netgroups")
+        ->capture_default_str();
+    sim->add_option("--adversarial", options->adversarial,
+                    "discovery: fraction of adversarial nodes")
+        ->capture_default_str();
+    sim->callback([options, sim] {
+        if (options->discovery) {
+            const bool nodes_given = sim->count("--nodes") > 0;
+            const bool seconds_given = sim->count("--seconds") > 0;
+            const int rc = run_discovery_sim(
+                nodes_given ? options->nodes : std::vector<uint32_t>{1000},
+                seconds_given ? options->seconds : 30, options->seed, options->netgroups,
+                options->adversarial, options->json);
+            if (rc != 0)
+                throw CLI::RuntimeError(rc);
+            return;
+        }
         const int rc = options->workload == "membership"
                            ? run_membership_bench({options->nodes, options->seed,
                                                    options->fp_seconds, options->scenarios,

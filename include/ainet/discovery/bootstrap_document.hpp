@@ -121,6 +121,13 @@ struct discovery_counters {
 [[nodiscard]] std::string record_signed_text(const node_record& record);
 // true if record.sig is id's signature over record_signed_text(record).
 [[nodiscard]] bool verify_record(const node_record& record);
+// A single record as JSON text (the same strict rules as inside a list; the signature is not
+// checked here): the announcement a requester sends with GET /bootstrap/nodes.
+inline constexpr size_t record_text_size_max = 1024;
+[[nodiscard]] result<node_record> parse_record(std::string_view text);
+// The verdict on a record whose signature check gave signature_ok (duplicates: never).
+[[nodiscard]] record_verdict judge_record(const node_record& record, bool signature_ok,
+                                          unix_ms now, const document_limits& limits) noexcept;
 
 // The document keys serves: its JCS text, signed under sig_domain::bootstrap_list. Records are
 // copied as given (their own signatures are not re-checked here). Preconditions: 0 <=
@@ -140,5 +147,24 @@ struct discovery_counters {
 parse_and_verify_document(std::string_view text, const std::optional<node_id>& expected_signer,
                           unix_ms now, const document_limits& limits,
                           discovery_counters& counters);
+
+// Records the caller already holds verified: a record equal in every field (signature
+// included) to one of them has the same signed text and signature, so checking it again
+// proves nothing new. The bootstrap manager passes its table here, since most records it
+// fetches are ones it already has; the verdict is the same as with a fresh check.
+class verified_records {
+public:
+    // true if this exact record (all fields, signature included) was verified before.
+    [[nodiscard]] virtual bool contains(const node_record& record) const noexcept = 0;
+
+protected:
+    ~verified_records() = default;
+};
+
+// As above; records `already` contains skip their signature check (nullptr: check all).
+[[nodiscard]] result<verified_document>
+parse_and_verify_document(std::string_view text, const std::optional<node_id>& expected_signer,
+                          unix_ms now, const document_limits& limits,
+                          discovery_counters& counters, const verified_records* already);
 
 } // namespace ainet::discovery

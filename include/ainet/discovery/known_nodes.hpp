@@ -8,7 +8,8 @@
 //
 // Bounds (STYLE.md: everything has a limit):
 // - nodes_max: entries in the table. A record for a new node when the table is full is dropped
-//   (table_full); nothing is evicted here (pruning and scoring are later work).
+//   (table_full); nothing is evicted here: the owner (bootstrap_manager.hpp) prunes dead nodes
+//   with erase().
 // - per_source_max: entries one source may be attributed, so a single node serving a huge list
 //   of invented nodes cannot fill the table. A record that would give a source more is dropped
 //   (source_cap), whether it adds a node or replaces another source's record.
@@ -54,6 +55,9 @@ public:
     merge_report merge(const verified_document& document);
     // Merges records the caller has verified (e.g. verified_document::accepted()), from source.
     merge_report merge(const node_id& source, std::span<const node_record> verified_records);
+
+    // Removes id's entry (pruning a dead node); false if it had none.
+    bool erase(const node_id& id);
 
     // The record held for id, or nullptr.
     [[nodiscard]] const node_record* find(const node_id& id) const noexcept;

@@ -74,6 +74,13 @@ public:
     // The node's own random stream: seeded from (world seed, index, incarnation).
     [[nodiscard]] rng& random() noexcept;
 
+    // --- request/response messages (the HTTP model; discovery, issue 5) ---------------------
+    // Sends a whole message (at most world::message_size_max bytes; larger ones are dropped as
+    // oversize) to the node at `to` (its address; the port is ignored, as a node's HTTP and
+    // UDP addresses share its IP), delivered to its on_message(). See node::on_message.
+    void send_message(const endpoint& to, bytes_view message);
+    // --- end of request/response messages -------------------------------------------------
+
     // Who else exists (for demos that pick peers; real protocols learn peers from messages).
     [[nodiscard]] const address_plan& addresses() const noexcept;
     [[nodiscard]] uint32_t node_count() const noexcept;
@@ -105,10 +112,18 @@ public:
     // The process dies: no context (it can send nothing); the object is destroyed next.
     virtual void on_crash() noexcept {}
 
-    // Hook for the HTTP model (issue 5, later): request/response exchanges will arrive as
-    // whole messages over a reliable, ordered per-pair channel through a handler here,
-    // on_message(ctx, message_ref), with a matching context::send_message(). The world's event
-    // queue, link latency/bandwidth model and partitions already carry what it needs.
+    // --- request/response messages (the HTTP model; discovery, issue 5) ---------------------
+    // A whole message sent with context::send_message() by the node at `from` (its address).
+    // Messages model HTTP exchanges: reliable and ordered per (sender, receiver) pair, delayed
+    // by the link's latency, never lost, duplicated or corrupted; a partition or a down
+    // receiver drops them at delivery (the requester's own timeout then fires, as a hung TCP
+    // connection would). message is borrowed for this call only.
+    virtual void on_message(context& ctx, const endpoint& from, bytes_view message) {
+        (void)ctx;
+        (void)from;
+        (void)message;
+    }
+    // --- end of request/response messages -------------------------------------------------
 };
 
 struct node_spec {

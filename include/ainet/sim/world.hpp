@@ -145,6 +145,22 @@ public:
     // Sends as if node `from` had (for tests injecting traffic from outside a handler).
     void send_from(node_index from, const endpoint& to, bytes_view payload);
 
+    // --- request/response messages (the HTTP model; discovery, issue 5) ---------------------
+    // Messages between nodes (context::send_message, node::on_message): reliable, ordered per
+    // directed pair, delivered after the link's latency_base plus jitter (no loss, duplication,
+    // reordering or corruption: they stand for a TCP exchange). A message never overtakes an
+    // earlier one of the same pair. Partitions and down receivers drop them at delivery time,
+    // traced as datagrams are (kind sent/delivered/dropped, cookie message_trace_cookie).
+    // Bandwidth caps do not apply. Per pair that ever exchanged a message the world keeps 16
+    // bytes (the channel's last delivery time).
+    static constexpr uint32_t message_size_max = 4u << 20;
+    static constexpr uint64_t message_trace_cookie = 0x6d657373616765ull; // "message"
+    // Sends as if node `from` had (tests injecting messages from outside a handler).
+    void send_message_from(node_index from, const endpoint& to, bytes_view message);
+    [[nodiscard]] uint64_t messages_sent() const noexcept { return m_messages_sent; }
+    [[nodiscard]] uint64_t message_bytes_sent() const noexcept { return m_message_bytes_sent; }
+    // --- end of request/response messages -------------------------------------------------
+
     // --- running ------------------------------------------------------------------------------
     // Processes the earliest event; false when the queue is empty.
     bool step();
@@ -166,7 +182,13 @@ public:
 private:
     friend class context;
 
-    enum class event_type : uint8_t { deliver, timer, start, action };
+    enum class event_type : uint8_t {
+        deliver,
+        timer,
+        start,
+        action,
+        message, // request/response messages (discovery block below)
+    };
     struct event {
         int64_t at_ns;
         uint64_t sequence;
@@ -267,6 +289,20 @@ private:
     // context's operations
     [[nodiscard]] result<timer_id> arm(uint32_t index, instant deadline, uint64_t cookie) noexcept;
     bool cancel(uint32_t index, timer_id id) noexcept;
+
+    // --- request/response messages (discovery block) -----------------------------------------
+    struct message_slot {
+        std::vector<uint8_t> bytes;
+        uint32_t from = 0;
+    };
+    void transmit_message(uint32_t from, const endpoint& to, bytes_view message);
+    void run_message(const event& e);
+    std::vector<message_slot> m_messages;
+    std::vector<uint32_t> m_free_messages;
+    std::unordered_map<uint64_t, int64_t> m_channel_last_ns; // only looked up, never iterated
+    uint64_t m_messages_sent = 0;
+    uint64_t m_message_bytes_sent = 0;
+    // --- end of request/response messages -------------------------------------------------
 
     world_config m_config;
     node_factory m_factory;
