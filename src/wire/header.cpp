@@ -11,6 +11,13 @@ bool is_defined(message_type type) noexcept {
     case message_type::relay_data:
     case message_type::ping:
     case message_type::pong:
+    case message_type::sync_begin:
+    case message_type::sync_reply:
+    case message_type::sync_descend:
+    case message_type::sync_buckets:
+    case message_type::sync_wants:
+    case message_type::sync_entries:
+    case message_type::sync_end:
         return true;
     }
     return false;
@@ -32,6 +39,20 @@ std::string_view to_string(message_type type) noexcept {
         return "ping";
     case message_type::pong:
         return "pong";
+    case message_type::sync_begin:
+        return "sync_begin";
+    case message_type::sync_reply:
+        return "sync_reply";
+    case message_type::sync_descend:
+        return "sync_descend";
+    case message_type::sync_buckets:
+        return "sync_buckets";
+    case message_type::sync_wants:
+        return "sync_wants";
+    case message_type::sync_entries:
+        return "sync_entries";
+    case message_type::sync_end:
+        return "sync_end";
     }
     return "unknown";
 }

@@ -33,6 +33,14 @@ result<message> decode_payload(message_type type, bytes_view payload) noexcept {
         return widen(decode_ping(payload));
     case message_type::pong:
         return widen(decode_pong(payload));
+    case message_type::sync_begin:
+    case message_type::sync_reply:
+    case message_type::sync_descend:
+    case message_type::sync_buckets:
+    case message_type::sync_wants:
+    case message_type::sync_entries:
+    case message_type::sync_end:
+        break; // decoded by the sync module (include/ainet/sync/messages.hpp)
     }
     return fail(errc::unknown_type);
 }
