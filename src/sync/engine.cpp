@@ -164,7 +164,7 @@ bool engine::start_session(const endpoint& peer, instant now, unix_ms wall, data
     b.salt = s.salt;
     b.root = t.root();
     b.entry_count = m_replica.size();
-    if (m_replica.vv().size() <= vv_inline_max)
+    if (m_replica.vv().size() <= vv_inline_max && !m_force_merkle.contains(peer))
         b.vv = m_replica.vv();
     f.trim(encode_begin(prefix{s.id, 0, 0, 1}, b, f.next()));
     add_merkle_step(s, f, 0, {0});
@@ -320,8 +320,11 @@ void engine::finish(session& s, bool converged, unix_ms wall) {
             bump(m_counters.equal_at_start);
         m_replica.on_converged(s.peer_vv.value_or(registry::version_vector{}), wall);
         m_retries.erase(s.peer);
+        m_force_merkle.erase(s.peer);
     } else {
         bump(m_counters.diverged);
+        if (s.path == reply_mode::delta && m_force_merkle.size() < m_config.peers_max)
+            m_force_merkle.insert(s.peer);
         // Retry soon with a new salt, a bounded number of times in a row.
         auto& tries = m_retries[s.peer];
         if (s.initiator && ++tries <= m_config.retry_max) {
@@ -539,7 +542,10 @@ void engine::process(session& s, instant now, unix_ms wall, datagram_sink& out, 
             return;
         }
         std::vector<std::pair<registry::entry_ptr, registry::dot>> delta;
-        if (begin->vv && r.vv && m_replica.delta_for(*begin->vv, m_config.delta_entries_max, delta)) {
+        // Vectors help only when they differ; after a delta session that ended diverged the
+        // pair uses Merkle until a session converges (entries learned out of band).
+        if (begin->vv && r.vv && *begin->vv != *r.vv && !m_force_merkle.contains(s.peer) &&
+            m_replica.delta_for(*begin->vv, m_config.delta_entries_max, delta)) {
             r.mode = reply_mode::delta;
             s.path = reply_mode::delta;
             f.trim(encode_reply(p, r, f.next()));

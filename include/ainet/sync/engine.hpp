@@ -154,6 +154,7 @@ private:
     std::set<endpoint> m_suspected;
     std::deque<endpoint> m_priority;
     std::map<endpoint, uint32_t> m_retries;
+    std::set<endpoint> m_force_merkle;  // peers whose last delta session ended diverged
     std::map<session_key, session> m_sessions;
     std::deque<session_key> m_finished;  // recently finished, to ignore their late datagrams
     std::vector<session_report> m_reports;
