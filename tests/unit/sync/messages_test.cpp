@@ -68,3 +68,27 @@ TEST_CASE("sync messages round-trip and reject truncations", "[sync][messages]")
         (void)sync::decode(d, 4);
     }
 }
+
+#include <filesystem>
+#include <fstream>
+
+TEST_CASE("the fuzz seed corpora hold valid messages and entries", "[sync][messages][corpus]") {
+    namespace fs = std::filesystem;
+    const fs::path root(AINET_SOURCE_ROOT);
+    size_t sync_seeds = 0;
+    for (const auto& f : fs::directory_iterator(root / "fuzz/corpus/sync_messages")) {
+        std::ifstream in(f.path(), std::ios::binary);
+        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+        REQUIRE(bytes.size() > 1);
+        INFO(f.path().string());
+        CHECK(sync::decode(bytes_view(bytes).subspan(1), static_cast<uint8_t>(1 + bytes[0] % 5)));
+        ++sync_seeds;
+    }
+    CHECK(sync_seeds >= 7);
+    for (const char* name : {"small", "tombstone", "largest"}) {
+        std::ifstream in(root / "fuzz/corpus/registry_entry" / name, std::ios::binary);
+        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+        INFO(name);
+        CHECK(registry::decode(bytes));
+    }
+}
