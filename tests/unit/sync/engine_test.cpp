@@ -128,3 +128,36 @@ TEST_CASE("large divergence converges over bounded sessions despite loss, duplic
     CHECK(net.nodes[a].replica->size() == 500 + 400 + 400 + 50);
     CHECK(net.largest <= sync::sync_datagram_size_max);
 }
+
+TEST_CASE("suspected peers are skipped; healed peers are synced first", "[sync][partition]") {
+    sync_net net(seeded_rng(84)());
+    const size_t a = net.add(registry::replica_config{registry::origin_id{1}}, {});
+    const size_t b = net.add(registry::replica_config{registry::origin_id{2}}, {});
+    const size_t c = net.add(registry::replica_config{registry::origin_id{3}}, {});
+    auto& ea = *net.nodes[a].engine;
+    ea.add_peer(net.nodes[b].address);
+    ea.add_peer(net.nodes[c].address);
+    const std::vector<endpoint> cut{net.nodes[c].address};
+    ea.on_partition_suspected(cut);
+    // C writes while cut off; A keeps accepting writes too.
+    auto& rc = *net.nodes[c].replica;
+    REQUIRE(rc.write(registry::make_entry(writer_keys(5), "c-side", "1", rc.next_hlc(net.wall())), net.wall()));
+    auto& ra = *net.nodes[a].replica;
+    REQUIRE(ra.write(registry::make_entry(writer_keys(6), "a-side", "1", ra.next_hlc(net.wall())), net.wall()));
+    for (int i = 0; i < 20; ++i) {
+        net.advance(std::chrono::seconds(1));
+        // Drop whatever A sends to C: the cut.
+        std::erase_if(net.queue, [&](const sync_net::packet& p) { return p.to == net.nodes[c].address; });
+        net.deliver_all();
+    }
+    CHECK(rc.get(writer_keys(6).public_key_bytes(), "a-side") == nullptr);
+    CHECK(ra.get(writer_keys(5).public_key_bytes(), "c-side") == nullptr);
+    // Healed: the very next tick starts a session with C, ahead of the random choice.
+    ea.on_partition_healed(cut);
+    net.advance(std::chrono::milliseconds(1));
+    REQUIRE_FALSE(net.queue.empty());
+    CHECK(net.queue.front().to == net.nodes[c].address);
+    net.deliver_all();
+    CHECK(ra.root() == rc.root());
+    CHECK(ra.get(writer_keys(5).public_key_bytes(), "c-side") != nullptr);
+}
