@@ -39,8 +39,8 @@ std::string_view to_string(drop_reason r) noexcept {
         return "forged";
     case drop_reason::future:
         return "future";
-    case drop_reason::stale:
-        return "stale";
+    case drop_reason::full:
+        return "full";
     case drop_reason::count_:
         break;
     }
@@ -237,7 +237,7 @@ size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> 
                 bump(m_counters.duplicates);
                 break;
             case apply_result::full:
-                drop(drop_reason::stale);
+                drop(drop_reason::full);
                 break;
             }
         }
@@ -255,11 +255,17 @@ size_t replica::receive_verified(std::span<const entry_ptr> entries, std::span<c
             drop(drop_reason::future);
             continue;
         }
-        if (apply(entries[i], dots.empty() ? dot{} : dots[i], true) == apply_result::applied) {
+        switch (apply(entries[i], dots.empty() ? dot{} : dots[i], true)) {
+        case apply_result::applied:
             ++applied;
             bump(m_counters.applied);
-        } else {
+            break;
+        case apply_result::duplicate:
             bump(m_counters.duplicates);
+            break;
+        case apply_result::full:
+            drop(drop_reason::full);
+            break;
         }
     }
     return applied;

@@ -111,7 +111,9 @@ struct replica_config {
 
 inline constexpr size_t receive_batch_max = 1024;
 
-enum class drop_reason : uint8_t { malformed, oversized, forged, future, stale, count_ };
+// Why a received entry was not stored: bad encoding or limits, above entry_wire_size_max, bad
+// signature, hlc beyond wall + max_clock_skew_ms, or entry_count_max reached.
+enum class drop_reason : uint8_t { malformed, oversized, forged, future, full, count_ };
 [[nodiscard]] std::string_view to_string(drop_reason r) noexcept;
 
 struct replica_counters {

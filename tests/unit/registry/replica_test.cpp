@@ -249,3 +249,18 @@ TEST_CASE("version vectors: local writes advance, deltas select what the peer la
     join(x, version_vector{{origin_id{1}, 7}, {origin_id{3}, 1}});
     CHECK(x == version_vector{{origin_id{1}, 7}, {origin_id{2}, 9}, {origin_id{3}, 1}});
 }
+
+TEST_CASE("a full replica drops new keys and counts them", "[registry][limits]") {
+    replica_config cfg;
+    cfg.entry_count_max = 2;
+    replica r(cfg);
+    const auto k = writer_keys(10);
+    std::vector<entry_ptr> three;
+    for (int i = 0; i < 3; ++i)
+        three.push_back(make_stored(make_entry(k, "n" + std::to_string(i), "v", test_hlc(test_wall_ms))));
+    CHECK(r.receive_verified(three, {}, wall) == 2);
+    CHECK(r.counters().dropped_by(drop_reason::full) == 1);
+    // Updating a stored key still works when full.
+    CHECK(r.receive_verified(std::vector{make_stored(make_entry(k, "n0", "w", test_hlc(test_wall_ms + 1)))}, {}, wall) == 1);
+    CHECK(r.write(make_entry(k, "n9", "v", r.next_hlc(wall)), wall).error() == registry::errc::store_full);
+}
