@@ -5,7 +5,8 @@
 // Each node owns a registry::replica and a sync::engine fed from its context (local now, skewed
 // wall clock, datagrams). Durability is modeled: every tick (durable_interval) the node takes
 // the replica's durable batch, applies it to its simulated disk and acknowledges it
-// (on_durable); persist() returns that disk, so a crash loses exactly what was not yet durable,
+// (on_durable), and so does every datagram handler (one group commit per loop turn);
+// persist() returns that disk, so a crash loses exactly what was not yet durable,
 // and the writes whose tickets were released before the crash are the "acknowledged" ones the
 // scenarios check. Writes are injected from scheduled world actions through write().
 
@@ -31,7 +32,9 @@ struct shared {
     sync::engine_config engine{};
     std::vector<endpoint> addresses;   // every node's endpoint
     uint32_t peers_per_node = 0;       // 0: every other node is a peer
-    duration durable_interval = std::chrono::milliseconds(20);
+    // The longest a client write waits for its group commit when no datagram arrives (each
+    // handler call also commits what it changed, as a shard does once per loop turn).
+    duration durable_interval = std::chrono::milliseconds(100);
     std::vector<acknowledged_write> acknowledged;
 };
 
@@ -67,6 +70,8 @@ public:
     }
     void on_datagram(context& ctx, const datagram_ref& d) override {
         m_engine->on_datagram(ctx.now(), ctx.wall(), d, ctx.out());
+        make_durable();
+        arm(ctx);
     }
     void on_timer(context& ctx, uint64_t) override {
         m_armed = false;
