@@ -156,6 +156,8 @@ void sim_run(uint32_t nodes, uint32_t entries, uint32_t minutes) {
     using namespace ainet::sim;
     auto shared = std::make_shared<registry_sim::shared>();
     shared->replica.leaf_depth = 3;
+    shared->pool = std::make_unique<registry_sim::blob_pool>();
+    shared->replica.pool = shared->pool.get();
     shared->peers_per_node = nodes > 64 ? 32 : 0;
     world_config wc;
     wc.seed = 42;

@@ -155,6 +155,8 @@ result<write_ticket> replica::write(const entry& e, unix_ms wall) {
     if (!verify(e))
         return fail(errc::bad_signature);
     auto stored = make_stored(e);
+    if (m_config.pool != nullptr)
+        m_config.pool->add(stored);
     const dot d{m_config.origin, m_meta.local_counter + 1};
     switch (apply(stored, d, true)) {
     case apply_result::duplicate:
@@ -187,6 +189,27 @@ size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> 
         for (size_t i = start; i < start + count; ++i) {
             bump(m_counters.received);
             const bytes_view w = wires[i];
+            if (m_config.pool != nullptr) {
+                if (entry_ptr hit = m_config.pool->find(w)) {
+                    if (too_far_ahead(hit->value.hlc, wall)) {
+                        drop(drop_reason::future);
+                        continue;
+                    }
+                    switch (apply(hit, dots.empty() ? dot{} : dots[i], true)) {
+                    case apply_result::applied:
+                        ++applied;
+                        bump(m_counters.applied);
+                        break;
+                    case apply_result::duplicate:
+                        bump(m_counters.duplicates);
+                        break;
+                    case apply_result::full:
+                        drop(drop_reason::full);
+                        break;
+                    }
+                    continue;
+                }
+            }
             if (w.size() > entry_wire_size_max) {
                 drop(drop_reason::oversized);
                 continue;
@@ -228,6 +251,8 @@ size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> 
                 drop(drop_reason::forged);
                 continue;
             }
+            if (m_config.pool != nullptr)
+                m_config.pool->add(candidates[i]);
             switch (apply(candidates[i], candidate_dots[i], true)) {
             case apply_result::applied:
                 ++applied;

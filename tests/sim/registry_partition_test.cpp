@@ -33,7 +33,12 @@ struct scenario {
     std::vector<crypto::key_pair> writers;
     uint32_t node_count;
 
-    scenario(uint64_t seed, uint32_t nodes, uint32_t writer_count) : node_count(nodes) {
+    scenario(uint64_t seed, uint32_t nodes, uint32_t writer_count, bool pooled = false)
+        : node_count(nodes) {
+        if (pooled) {
+            // Replicas share verified blobs (registry::entry_pool), as the large runs do.
+            shared->pool = std::make_unique<registry_sim::blob_pool>();
+        }
         world_config wc;
         wc.seed = seed;
         wc.default_link.loss = 0.01;
@@ -199,7 +204,7 @@ TEST_CASE("registry: a restarted replica resumes with the root it would compute 
           "[sim][registry]") {
     const uint64_t seed = test::run_seed(602);
     CAPTURE(seed);
-    scenario sc(seed, 4, 4);
+    scenario sc(seed, 4, 4, true);
     auto& w = *sc.w;
     w.run_for(1s);
     for (uint32_t k = 0; k < 100; ++k)
@@ -217,4 +222,8 @@ TEST_CASE("registry: a restarted replica resumes with the root it would compute 
     w.run_for(30s);
     CHECK(sc.converged());
     CHECK(sc.at(2)->replica().size() == 100);
+    // One shared blob per entry, whatever the number of replicas holding it.
+    CHECK(sc.shared->pool->size() == 100);
+    CHECK(sc.at(0)->replica().get(sc.writers[0].public_key_bytes(), "r0") ==
+          sc.at(3)->replica().get(sc.writers[0].public_key_bytes(), "r0"));
 }

@@ -15,7 +15,10 @@
 #include <ainet/sim/world.hpp>
 #include <ainet/sync/engine.hpp>
 
+#include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <memory>
 #include <vector>
 
@@ -24,6 +27,24 @@ namespace ainet::sim::registry_sim {
 struct acknowledged_write {
     registry::entry_ptr e;
     uint32_t node = 0;
+};
+
+// The process-wide blob pool: every replica of the run shares one copy of each verified entry.
+class blob_pool final : public registry::entry_pool {
+public:
+    registry::entry_ptr find(bytes_view wire) override {
+        auto it = m_blobs.find(view(wire));
+        return it == m_blobs.end() ? nullptr : it->second;
+    }
+    void add(const registry::entry_ptr& e) override { m_blobs.emplace(view(e->wire), e); }
+    [[nodiscard]] size_t size() const noexcept { return m_blobs.size(); }
+
+private:
+    static std::string_view view(bytes_view wire) {
+        return {reinterpret_cast<const char*>(wire.data()), wire.size()};
+    }
+    // Keys view the blob's own wire bytes (immutable, kept alive by the value).
+    std::unordered_map<std::string_view, registry::entry_ptr> m_blobs;
 };
 
 // What the scenario shares with its nodes (built before the world runs).
@@ -36,6 +57,8 @@ struct shared {
     // handler call also commits what it changed, as a shard does once per loop turn).
     duration durable_interval = std::chrono::milliseconds(100);
     std::vector<acknowledged_write> acknowledged;
+    // Shares entry blobs between replicas when set (replica.pool is pointed at it).
+    std::unique_ptr<blob_pool> pool;
 };
 
 class node final : public sim::node {
@@ -44,6 +67,8 @@ public:
         : m_shared(std::move(s)), m_index(static_cast<uint32_t>(spec.index)) {
         auto rc = m_shared->replica;
         rc.origin = registry::origin_id{uint64_t{m_index} + 1};
+        if (m_shared->pool)
+            rc.pool = m_shared->pool.get();
         m_replica = std::make_unique<registry::replica>(rc);
         m_engine = std::make_unique<sync::engine>(*m_replica, m_shared->engine,
                                                   0x5eed0000ull + m_index * 7919ull + spec.incarnation);

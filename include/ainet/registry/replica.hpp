@@ -101,12 +101,28 @@ using entry_ptr = std::shared_ptr<const stored_entry>;
 // The LWW order: true when a supersedes b (same key assumed).
 [[nodiscard]] bool supersedes(const stored_entry& a, const stored_entry& b) noexcept;
 
+// Shares immutable, already verified entry blobs between the replicas of one process: the
+// simulator runs hundreds of replicas that each receive the same entries, and without sharing
+// each would keep (and verify) its own copy. A hit skips decoding and signature verification
+// (the blob's wire bytes are identical to ones a replica verified before); the skew check and
+// LWW still run. Nodes leave it null: one replica per shard has nothing to share.
+class entry_pool {
+public:
+    // A verified blob whose wire bytes equal wire, or nullptr.
+    [[nodiscard]] virtual entry_ptr find(bytes_view wire) = 0;
+    virtual void add(const entry_ptr& e) = 0;
+
+protected:
+    ~entry_pool() = default;
+};
+
 struct replica_config {
     origin_id origin{1};
     int64_t max_clock_skew_ms = 2000;
     int64_t tombstone_horizon_ms = 24 * 3600 * 1000;
     uint32_t entry_count_max = 1u << 22;
     uint8_t leaf_depth = 4;
+    entry_pool* pool = nullptr;  // not owned; outlives the replica
 };
 
 inline constexpr size_t receive_batch_max = 1024;
