@@ -265,7 +265,8 @@ void engine::add_merkle_step(session& s, flight& f, uint8_t depth, std::vector<u
     flush();
 }
 
-void engine::add_entry_list(flight& f, std::vector<std::pair<registry::entry_ptr, registry::dot>> list) {
+void engine::add_entry_list(uint64_t session_id, flight& f,
+                            std::vector<std::pair<registry::entry_ptr, registry::dot>> list) {
     if (list.size() > m_config.entries_per_flight_max)
         list.resize(m_config.entries_per_flight_max);
     size_t start = 0;
@@ -284,8 +285,7 @@ void engine::add_entry_list(flight& f, std::vector<std::pair<registry::entry_ptr
             bump(m_counters.entries_sent);
             bump(m_counters.entry_bytes_sent, e.first->wire.size());
         }
-        f.trim(encode_entries(prefix{0, 0, 0, 1}, part, f.next()));
-        // The session id is patched in by the caller through encode's prefix: set it here.
+        f.trim(encode_entries(prefix{session_id, 0, 0, 1}, part, f.next()));
         start = end;
     }
 }
@@ -297,14 +297,9 @@ void engine::add_entries(session& s, flight& f, const std::vector<uint64_t>& key
         if (list.size() >= m_config.entries_per_flight_max)
             break;
     }
-    const size_t before = f.datagrams.size();
     for (const auto& e : list)
         s.report.entry_bytes_sent += e.first->wire.size();
-    add_entry_list(f, std::move(list));
-    // Entries were encoded with session 0: write the session id.
-    for (size_t i = before; i < f.datagrams.size(); ++i)
-        for (size_t b = 0; b < 8; ++b)
-            f.datagrams[i][wire::header_size + b] = static_cast<uint8_t>(s.id >> (8 * b));
+    add_entry_list(s.id, f, std::move(list));
 }
 
 void engine::finish(session& s, bool converged, unix_ms wall) {
@@ -551,11 +546,7 @@ void engine::process(session& s, instant now, unix_ms wall, datagram_sink& out, 
             f.trim(encode_reply(p, r, f.next()));
             for (const auto& e : delta)
                 s.report.entry_bytes_sent += e.first->wire.size();
-            const size_t before = f.datagrams.size();
-            add_entry_list(f, std::move(delta));
-            for (size_t i = before; i < f.datagrams.size(); ++i)
-                for (size_t b = 0; b < 8; ++b)
-                    f.datagrams[i][wire::header_size + b] = static_cast<uint8_t>(s.id >> (8 * b));
+            add_entry_list(s.id, f, std::move(delta));
             send_flight(s, f, out);
             return;
         }
@@ -582,11 +573,7 @@ void engine::process(session& s, instant now, unix_ms wall, datagram_sink& out, 
                 (void)m_replica.delta_for(*reply->vv, m_config.delta_entries_max, delta);
             for (const auto& e : delta)
                 s.report.entry_bytes_sent += e.first->wire.size();
-            const size_t before = f.datagrams.size();
-            add_entry_list(f, std::move(delta));
-            for (size_t i = before; i < f.datagrams.size(); ++i)
-                for (size_t b = 0; b < 8; ++b)
-                    f.datagrams[i][wire::header_size + b] = static_cast<uint8_t>(s.id >> (8 * b));
+            add_entry_list(s.id, f, std::move(delta));
             f.trim(encode_end(p, end_body{end_status::check, root_now()}, f.next()));
             send_flight(s, f, out);
             return;

@@ -142,7 +142,8 @@ private:
     void finish(session& s, bool converged, unix_ms wall);
     void add_merkle_step(session& s, flight& f, uint8_t depth, std::vector<uint64_t> prefixes);
     void add_entries(session& s, flight& f, const std::vector<uint64_t>& key_hashes);
-    void add_entry_list(flight& f, std::vector<std::pair<registry::entry_ptr, registry::dot>> list);
+    void add_entry_list(uint64_t session_id, flight& f,
+                        std::vector<std::pair<registry::entry_ptr, registry::dot>> list);
     [[nodiscard]] bool peer_busy(const endpoint& peer) const;
     [[nodiscard]] std::optional<endpoint> pick_peer();
     [[nodiscard]] uint64_t random() noexcept;
