@@ -17,6 +17,13 @@ bool is_defined(message_type type) noexcept {
     case message_type::membership_nack:
     case message_type::membership_gossip:
     case message_type::membership_push_pull:
+    case message_type::sync_begin:
+    case message_type::sync_reply:
+    case message_type::sync_descend:
+    case message_type::sync_buckets:
+    case message_type::sync_wants:
+    case message_type::sync_entries:
+    case message_type::sync_end:
         return true;
     }
     return false;
@@ -50,6 +57,20 @@ std::string_view to_string(message_type type) noexcept {
         return "membership_gossip";
     case message_type::membership_push_pull:
         return "membership_push_pull";
+    case message_type::sync_begin:
+        return "sync_begin";
+    case message_type::sync_reply:
+        return "sync_reply";
+    case message_type::sync_descend:
+        return "sync_descend";
+    case message_type::sync_buckets:
+        return "sync_buckets";
+    case message_type::sync_wants:
+        return "sync_wants";
+    case message_type::sync_entries:
+        return "sync_entries";
+    case message_type::sync_end:
+        return "sync_end";
     }
     return "unknown";
 }

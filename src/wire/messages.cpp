@@ -40,6 +40,14 @@ result<message> decode_payload(message_type type, bytes_view payload) noexcept {
     case message_type::membership_gossip:
     case message_type::membership_push_pull:
         break; // the membership module's own codecs (include/ainet/membership/messages.hpp)
+    case message_type::sync_begin:
+    case message_type::sync_reply:
+    case message_type::sync_descend:
+    case message_type::sync_buckets:
+    case message_type::sync_wants:
+    case message_type::sync_entries:
+    case message_type::sync_end:
+        break; // decoded by the sync module (include/ainet/sync/messages.hpp)
     }
     return fail(errc::unknown_type);
 }

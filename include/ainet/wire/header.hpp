@@ -54,6 +54,14 @@ enum class message_type : uint8_t {
     membership_nack = 0x33,
     membership_gossip = 0x34,
     membership_push_pull = 0x35,
+    // 0x40..0x4f: registry anti-entropy (include/ainet/sync/messages.hpp)
+    sync_begin = 0x40,
+    sync_reply = 0x41,
+    sync_descend = 0x42,
+    sync_buckets = 0x43,
+    sync_wants = 0x44,
+    sync_entries = 0x45,
+    sync_end = 0x46,
 };
 
 // True when the code is one this protocol version defines.

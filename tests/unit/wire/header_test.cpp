@@ -16,14 +16,18 @@ namespace ainet::wire {
 
 namespace {
 
-constexpr std::array<message_type, 13> all_types{
+constexpr std::array<message_type, 20> all_types{
     message_type::hello_request, message_type::hello_challenge, message_type::hello,
     message_type::hello_ack,     message_type::relay_data,      message_type::ping,
     message_type::pong,
     // membership (0x30..0x35)
     message_type::membership_ping, message_type::membership_ack,
     message_type::membership_ping_req, message_type::membership_nack,
-    message_type::membership_gossip, message_type::membership_push_pull};
+    message_type::membership_gossip, message_type::membership_push_pull,
+    // registry sync (0x40..0x46)
+    message_type::sync_begin, message_type::sync_reply, message_type::sync_descend,
+    message_type::sync_buckets, message_type::sync_wants, message_type::sync_entries,
+    message_type::sync_end};
 
 // A well-formed datagram: a header for type with payload_size zero bytes after it.
 std::vector<uint8_t> datagram_of(message_type type, size_t payload_size) {
