@@ -11,6 +11,7 @@ bool is_defined(message_type type) noexcept {
     case message_type::relay_data:
     case message_type::ping:
     case message_type::pong:
+    case message_type::reliable:
         return true;
     }
     return false;
@@ -32,6 +33,8 @@ std::string_view to_string(message_type type) noexcept {
         return "ping";
     case message_type::pong:
         return "pong";
+    case message_type::reliable:
+        return "reliable";
     }
     return "unknown";
 }

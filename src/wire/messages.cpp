@@ -33,6 +33,9 @@ result<message> decode_payload(message_type type, bytes_view payload) noexcept {
         return widen(decode_ping(payload));
     case message_type::pong:
         return widen(decode_pong(payload));
+    case message_type::reliable:
+        // Decoded by reliability/packet.hpp (a module above wire); not a wire::message.
+        return fail(errc::unknown_type);
     }
     return fail(errc::unknown_type);
 }

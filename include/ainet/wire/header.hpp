@@ -47,6 +47,8 @@ enum class message_type : uint8_t {
     // 0x20..0x2f: liveness
     ping = 0x20,
     pong = 0x21,
+    // 0x50..0x5f: reliability (end to end; a relay forwards these inside relay_data unread)
+    reliable = 0x50, // sequenced data, acks and NACKs: reliability/packet.hpp
 };
 
 // True when the code is one this protocol version defines.

@@ -16,10 +16,10 @@ namespace ainet::wire {
 
 namespace {
 
-constexpr std::array<message_type, 7> all_types{
+constexpr std::array<message_type, 8> all_types{
     message_type::hello_request, message_type::hello_challenge, message_type::hello,
     message_type::hello_ack,     message_type::relay_data,      message_type::ping,
-    message_type::pong};
+    message_type::pong,          message_type::reliable};
 
 // A well-formed datagram: a header for type with payload_size zero bytes after it.
 std::vector<uint8_t> datagram_of(message_type type, size_t payload_size) {
