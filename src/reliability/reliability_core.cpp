@@ -111,8 +111,13 @@ struct recv_session {
     uint64_t highest = 0;    // highest seq held or delivered
     std::vector<recv_slot> ring;
     instant last_nack{std::numeric_limits<int64_t>::min()};
-    instant gap_since{}; // when the current gap (highest > delivered) opened
-    bool gap_open = false;
+    // Reordering tolerance: a missing seq is NACKed only once data above it has been held for
+    // reorder_delay. horizon is the highest seq held at least reorder_delay ago; pending_highest
+    // (taken at pending_at) becomes the horizon once it is that old.
+    uint64_t horizon = 0;
+    uint64_t pending_highest = 0;
+    instant pending_at{};
+    instant nack_wait_until{}; // no gap old enough before then
     bool ack_pending = false;
     bool nack_pending = false;
     bool watermark_dirty = false;
@@ -184,7 +189,15 @@ recv_session* get_recv(peer_state& p, channel_id c, const reliability_config& co
 // A gap is NACKed once it has lasted reorder_delay (plain reordering closes it sooner), and
 // at most once per nack_interval.
 instant nack_due_at(const recv_session& r, const reliability_config& config) noexcept {
-    return std::max(r.last_nack + config.nack_interval, r.gap_since + config.reorder_delay);
+    return std::max(r.last_nack + config.nack_interval, r.nack_wait_until);
+}
+
+void advance_horizon(recv_session& r, instant now, const reliability_config& config) noexcept {
+    if (now >= r.pending_at + config.reorder_delay) {
+        r.horizon = std::max(r.horizon, r.pending_highest);
+        r.pending_highest = r.highest;
+        r.pending_at = now;
+    }
 }
 
 void reset_recv(recv_session& r) {
@@ -192,7 +205,8 @@ void reset_recv(recv_session& r) {
     r.delivered = r.processed = r.durable = r.committing = r.highest = 0;
     for (auto& slot : r.ring)
         slot.present = false;
-    r.ack_pending = r.nack_pending = r.watermark_dirty = r.gap_open = false;
+    r.ack_pending = r.nack_pending = r.watermark_dirty = false;
+    r.horizon = r.pending_highest = 0;
 }
 
 } // namespace
@@ -489,14 +503,14 @@ void reliability_core::on_data(instant now, peer_state& p, const packet_head& he
         r->processed = r->delivered;
         r->watermark_dirty = true;
     }
+    advance_horizon(*r, now, m_config);
     if (r->highest > r->delivered) {
-        r->nack_pending = true;
-        if (!r->gap_open) {
-            r->gap_open = true;
-            r->gap_since = now;
+        if (!r->nack_pending) {
+            r->nack_pending = true;
+            r->nack_wait_until = now + m_config.reorder_delay;
         }
     } else {
-        r->gap_open = false;
+        r->nack_pending = false;
     }
 }
 
@@ -1028,24 +1042,27 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
             bump(m_counters.acks_sent);
         }
         if (r.nack_pending && now >= nack_due_at(r, m_config)) {
+            advance_horizon(r, now, m_config);
             nack_frame n;
             n.channel = r.channel;
             n.base = r.delivered;
             uint64_t seq = r.delivered + 1;
-            while (seq < r.highest && n.ranges.count < ranges_max) {
+            const uint64_t limit = std::min(r.highest, r.horizon); // missing long enough
+            while (seq < limit && n.ranges.count < ranges_max) {
                 const recv_slot& slot = r.ring[seq % window];
                 if (slot.present && slot.seq == seq) {
                     ++seq;
                     continue;
                 }
                 const uint64_t first = seq;
-                while (seq + 1 < r.highest && !(r.ring[(seq + 1) % window].present &&
-                                                r.ring[(seq + 1) % window].seq == seq + 1))
+                while (seq + 1 < limit && !(r.ring[(seq + 1) % window].present &&
+                                            r.ring[(seq + 1) % window].seq == seq + 1))
                     ++seq;
                 n.ranges.push({first, seq});
                 ++seq;
             }
-            r.nack_pending = false;
+            r.nack_pending = r.highest > r.delivered; // newer gaps wait for their turn
+            r.nack_wait_until = r.pending_at + m_config.reorder_delay;
             if (n.ranges.count > 0) {
                 if (!builder.add([&](packet_writer& w) { return w.add_nack(n); })) {
                     r.nack_pending = true;
