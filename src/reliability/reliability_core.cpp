@@ -142,6 +142,8 @@ struct reliability_core::peer_state {
     instant round_end{};
     uint32_t round_sent = 0;
     uint32_t round_lost = 0;
+    double lost_average = 0; // loss events per round, moving average
+    double sent_average = 0; // datagrams per round, moving average
     bool reduced_in_round = false;
 
     send_session* find_send(channel_id c) noexcept {
@@ -627,19 +629,39 @@ void reliability_core::on_nack(instant now, peer_state& p, const nack_frame& f) 
         mark_dirty(p);
 }
 
-void reliability_core::on_loss(instant now, peer_state& p, bool severe) {
-    if (now >= p.round_end) {
-        p.round_sent = 0;
-        p.round_lost = 0;
-        p.reduced_in_round = false;
-        p.round_end = now + std::max(p.srtt, round_min);
-    }
-    ++p.round_lost;
-    const bool burst = p.round_sent >= 8 &&
-                       double(p.round_lost) > m_config.loss_tolerance * double(p.round_sent);
-    if (p.reduced_in_round || !(severe || burst))
+void reliability_core::roll_round(instant now, peer_state& p) {
+    if (now < p.round_end)
         return;
-    p.cwnd = std::max(double(m_config.cwnd_min), p.cwnd * (severe ? 0.5 : cwnd_reduction));
+    // The round that ended: fold its loss rate (loss events per datagram sent) into a moving
+    // average, and cut the window if loss is persistently (average) or sharply (this round,
+    // twice the tolerance, over a meaningful sample) above what random loss explains.
+    if (p.round_sent > 0) {
+        // Averages of the counts, not of per-round rates: a round of 3 datagrams with one
+        // loss must not weigh like a round of 300.
+        p.lost_average = p.lost_average * 0.75 + double(p.round_lost) * 0.25;
+        p.sent_average = p.sent_average * 0.75 + double(p.round_sent) * 0.25;
+        const double rate = double(p.round_lost) / double(p.round_sent);
+        const bool sharp = p.round_sent >= 16 && rate > 2 * m_config.loss_tolerance;
+        const bool persistent = p.sent_average >= 8 &&
+                                p.lost_average > m_config.loss_tolerance * p.sent_average;
+        if (!p.reduced_in_round && (sharp || persistent)) {
+            p.cwnd = std::max(double(m_config.cwnd_min), p.cwnd * cwnd_reduction);
+            p.ssthresh = p.cwnd;
+            bump(m_counters.congestion_reductions);
+        }
+    }
+    p.round_sent = 0;
+    p.round_lost = 0;
+    p.reduced_in_round = false;
+    p.round_end = now + std::max(p.srtt, round_min);
+}
+
+void reliability_core::on_loss(instant now, peer_state& p, bool severe) {
+    roll_round(now, p);
+    ++p.round_lost;
+    if (!severe || p.reduced_in_round)
+        return;
+    p.cwnd = std::max(double(m_config.cwnd_min), p.cwnd * 0.5);
     p.ssthresh = p.cwnd;
     p.reduced_in_round = true;
     bump(m_counters.congestion_reductions);
@@ -798,13 +820,14 @@ void reliability_core::tick(instant now) {
                 e.by_timeout = true;
                 s.retransmit.push_back(e.seq);
                 timed_out = true;
-                repeated = repeated || e.retries >= 2;
+                repeated = repeated || e.retries >= 3;
                 mark_dirty(p);
             }
             if (p.suspect)
                 break;
-            // One loss event per timeout scan; a message timing out a second time in a row
-            // (not one random loss but a path that stays bad) halves the window.
+            // One loss event per timeout scan; a message timing out a third time in a row
+            // (100 + 200 + 400 ms without an ack: not random loss, at 5% loss each way that is
+            // ~0.1% of tails, but a path that stays bad) halves the window.
             if (timed_out)
                 on_loss(now, p, repeated);
             s.deadline_hint = hint;
@@ -1075,12 +1098,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
     }
 
     if (!p.suspect && !builder.blocked()) {
-        if (now >= p.round_end) {
-            p.round_sent = 0;
-            p.round_lost = 0;
-            p.reduced_in_round = false;
-            p.round_end = now + std::max(p.srtt, round_min);
-        }
+        roll_round(now, p);
         for (auto& sp : p.sends) {
             send_session& s = *sp;
             // Retransmissions.

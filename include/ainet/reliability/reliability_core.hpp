@@ -20,9 +20,10 @@
 // Congestion control (per peer; the window counts messages): slow start, then additive
 // increase of one message per window's worth of acks. Random loss does not shrink the window:
 // loss is measured per round (one smoothed RTT, at least 10 ms) as loss events (a NACKed range
-// or a timeout scan: about one lost datagram each) over datagrams sent, and the window is
-// multiplied by 0.7 only when that rate exceeds loss_tolerance (10%), at most once per round;
-// a message that times out twice in a row halves it. So 5% random loss keeps the window open,
+// or a timeout scan: about one lost datagram each) over datagrams sent; at the end of a round
+// the window is multiplied by 0.7 when the moving average of that rate exceeds loss_tolerance
+// (10%), or when the round alone lost more than twice that over >= 16 datagrams; a message
+// that times out three times in a row halves it at once. So 5% random loss keeps the window open,
 // while queue overflow at a bottleneck (a burst of loss) and a dead path still back off. Flow control: the receiver accepts seq <= cumulative + window, and its cumulative
 // ack only advances when the application has processed (and the store made durable) what it
 // covers, so a slow receiver throttles the sender instead of being flooded.
@@ -245,6 +246,7 @@ private:
     void push_event(event_kind kind, const peer_state& p, channel_id channel, message_id id,
                     uint64_t seq, bytes_view payload = {});
     void on_loss(instant now, peer_state& p, bool severe);
+    void roll_round(instant now, peer_state& p);
     [[nodiscard]] duration timeout_for(const peer_state& p, uint32_t retries) const noexcept;
 
     reliability_config m_config;

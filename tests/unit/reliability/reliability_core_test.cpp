@@ -277,7 +277,9 @@ TEST_CASE("5% random loss does not collapse the congestion window", "[reliabilit
     }
     REQUIRE(h.run_until([&] { return all_acked(h); }, 30s));
     check_exact_in_order(h.b.delivered, 8000);
-    CHECK(window_min >= 64); // never below its initial value
+    // Random loss at 5% may cost at most one cut (a rare run of timeouts), not a collapse.
+    CHECK(window_min >= 32);
+    CHECK(h.a.counters.congestion_reductions.load() <= 1);
 }
 
 TEST_CASE("send refuses what it cannot take, and says why", "[reliability]") {
