@@ -49,7 +49,7 @@ struct collect final : packet_sink {
 #define check(ok)                                                                                  \
     do {                                                                                           \
         if (!(ok)) {                                                                               \
-            std::fprintf(stderr, "invariant violated at line %d: %s\n", __LINE__, #ok);           \
+            std::fprintf(stderr, "invariant violated at line %d: %s\n", __LINE__, #ok);            \
             std::abort();                                                                          \
         }                                                                                          \
     } while (false)
@@ -151,10 +151,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             const size_t take = std::min<size_t>(arg, size - i);
             std::vector<uint8_t> buf(wire::header_size + packet_head_size + take);
             std::memcpy(buf.data() + wire::header_size + packet_head_size, data + i, take);
-            std::memcpy(buf.data() + wire::header_size, data, std::min<size_t>(size, packet_head_size));
-            (void)wire::encode_header(wire::header{wire::message_type::reliable, 0,
-                                                   static_cast<uint16_t>(buf.size() - wire::header_size)},
-                                      buf);
+            std::memcpy(buf.data() + wire::header_size, data,
+                        std::min<size_t>(size, packet_head_size));
+            (void)wire::encode_header(
+                wire::header{wire::message_type::reliable, 0,
+                             static_cast<uint16_t>(buf.size() - wire::header_size)},
+                buf);
             h.core->on_packet(h.now, h.stranger, buf);
             h.core->on_packet(h.now, h.stranger, bytes_view(data + i, take));
             i += take;

@@ -34,7 +34,9 @@ result<uint64_t> read_count(byte_reader& r, size_t min_entry_size) {
     return count;
 }
 
-uint32_t raw(channel_id c) noexcept { return static_cast<uint32_t>(c); }
+uint32_t raw(channel_id c) noexcept {
+    return static_cast<uint32_t>(c);
+}
 
 } // namespace
 
@@ -47,8 +49,8 @@ result<void> memory_store::commit(std::span<const persist_record> records) noexc
         const session_key session{rec.peer, raw(rec.channel)};
         switch (rec.kind) {
         case record_kind::outbox_put:
-            m_outbox[key{rec.peer, raw(rec.channel), rec.seq}] =
-                stored_message{rec.message, std::vector<uint8_t>(rec.payload.begin(), rec.payload.end())};
+            m_outbox[key{rec.peer, raw(rec.channel), rec.seq}] = stored_message{
+                rec.message, std::vector<uint8_t>(rec.payload.begin(), rec.payload.end())};
             break;
         case record_kind::sender_acked: {
             auto it = m_outbox.lower_bound(key{rec.peer, raw(rec.channel), 0});
@@ -77,7 +79,8 @@ recovered_state memory_store::state() const {
     s.stream_epoch = m_epoch;
     s.next_message = m_next_message;
     for (const auto& [k, v] : m_outbox)
-        s.outbox.push_back({std::get<0>(k), channel_id{std::get<1>(k)}, std::get<2>(k), v.message, v.payload});
+        s.outbox.push_back(
+            {std::get<0>(k), channel_id{std::get<1>(k)}, std::get<2>(k), v.message, v.payload});
     for (const auto& [k, v] : m_senders)
         s.senders.push_back({k.first, channel_id{k.second}, v});
     for (const auto& [k, v] : m_receivers)
@@ -85,7 +88,9 @@ recovered_state memory_store::state() const {
     return s;
 }
 
-std::vector<uint8_t> memory_store::encode() const { return encode_state(state()); }
+std::vector<uint8_t> memory_store::encode() const {
+    return encode_state(state());
+}
 
 void memory_store::load(const recovered_state& state) {
     m_outbox.clear();
@@ -105,7 +110,8 @@ std::vector<uint8_t> encode_state(const recovered_state& state) {
     size_t size = 1 + 8 + varint_size_max + 3 * varint_size_max;
     for (const auto& m : state.outbox)
         size += node_id_size + 3 * varint_size_max + varint_size_max + m.payload.size();
-    size += (state.senders.size() + state.receivers.size()) * (node_id_size + 3 * varint_size_max + 8);
+    size +=
+        (state.senders.size() + state.receivers.size()) * (node_id_size + 3 * varint_size_max + 8);
     std::vector<uint8_t> out(size);
     byte_writer w(out);
     w.u8(1);
@@ -171,6 +177,10 @@ result<recovered_state> decode_state(bytes_view blob) {
             const auto& b = s.outbox.back();
             if (std::tie(b.peer, b.channel, b.seq) >= std::tie(m.peer, m.channel, m.seq))
                 return fail(errc::bad_state);
+            // A session's outbox is contiguous: a hole would be a message the receiver waits
+            // for and nobody sends.
+            if (b.peer == m.peer && b.channel == m.channel && m.seq != b.seq + 1)
+                return fail(errc::bad_state);
         }
         s.outbox.push_back(std::move(m));
     }
@@ -192,8 +202,8 @@ result<recovered_state> decode_state(bytes_view blob) {
         AINET_TRY(channel, read_channel(r));
         AINET_TRY(epoch_of_peer, lift(r.u64()));
         AINET_TRY(processed, lift(r.varint()));
-        if (!s.receivers.empty() &&
-            std::tie(s.receivers.back().peer, s.receivers.back().channel) >= std::tie(peer, channel))
+        if (!s.receivers.empty() && std::tie(s.receivers.back().peer, s.receivers.back().channel) >=
+                                        std::tie(peer, channel))
             return fail(errc::bad_state);
         s.receivers.push_back({peer, channel, epoch_of_peer, processed});
     }
@@ -203,7 +213,8 @@ result<recovered_state> decode_state(bytes_view blob) {
     size_t sender = 0;
     for (const auto& m : s.outbox) {
         while (sender < s.senders.size() &&
-               std::tie(s.senders[sender].peer, s.senders[sender].channel) < std::tie(m.peer, m.channel))
+               std::tie(s.senders[sender].peer, s.senders[sender].channel) <
+                   std::tie(m.peer, m.channel))
             ++sender;
         if (sender < s.senders.size() && s.senders[sender].peer == m.peer &&
             s.senders[sender].channel == m.channel && m.seq <= s.senders[sender].acked)

@@ -12,7 +12,9 @@ result<T> lift(ainet::result<T, ainet::errc>&& r) noexcept {
     return std::move(r).value();
 }
 
-result<uint64_t> read_varint(byte_reader& r) noexcept { return lift(r.varint()); }
+result<uint64_t> read_varint(byte_reader& r) noexcept {
+    return lift(r.varint());
+}
 
 result<channel_id> read_channel(byte_reader& r) noexcept {
     AINET_TRY(v, read_varint(r));
@@ -22,7 +24,8 @@ result<channel_id> read_channel(byte_reader& r) noexcept {
 }
 
 // Reads range_count then the (gap, length) pairs above base.
-result<void> read_ranges(byte_reader& r, uint64_t base, size_t count_min, range_list& out) noexcept {
+result<void> read_ranges(byte_reader& r, uint64_t base, size_t count_min,
+                         range_list& out) noexcept {
     AINET_TRY(count, read_varint(r));
     if (count > ranges_max)
         return fail(errc::too_many_ranges);
@@ -51,7 +54,8 @@ size_t ranges_size(uint64_t base, const range_list& ranges) noexcept {
     size_t size = varint_size(ranges.count);
     uint64_t previous_end = base;
     for (const seq_range& range : ranges.view()) {
-        size += varint_size(range.first - previous_end - 1) + varint_size(range.last - range.first + 1);
+        size +=
+            varint_size(range.first - previous_end - 1) + varint_size(range.last - range.first + 1);
         previous_end = range.last;
     }
     return size;

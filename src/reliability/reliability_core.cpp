@@ -19,7 +19,8 @@ constexpr duration round_min = std::chrono::milliseconds(10);
 } // namespace
 
 size_t message_size_max(const reliability_config& config) noexcept {
-    return config.datagram_size_max - wire::header_size - packet_head_size - data_frame_overhead_max;
+    return config.datagram_size_max - wire::header_size - packet_head_size -
+           data_frame_overhead_max;
 }
 
 uint32_t shard_for(const node_id& peer, uint32_t shard_count) noexcept {
@@ -86,6 +87,7 @@ struct send_session {
     std::vector<uint64_t> retransmit;
     instant deadline_hint = instant_max; // a lower bound of the entries' deadlines
     bool acked_dirty = false;
+    size_t staged = 0; // the outbox's tail that is not durable yet (never sent)
 
     [[nodiscard]] out_entry* entry(uint64_t seq) noexcept {
         if (seq <= acked || seq - acked > outbox.size())
@@ -381,6 +383,7 @@ result<message_id> reliability_core::send(instant now, const node_id& peer, chan
     e.payload.assign(payload.begin(), payload.end());
     const message_id id = e.id;
     m_staged.push_back({p->index, channel, e.seq});
+    ++s->staged;
     s->outbox.push_back(std::move(e));
     ++m_outbox_count;
     m_outbox_bytes += payload.size();
@@ -531,7 +534,9 @@ void reliability_core::processed(const node_id& peer, channel_id channel, uint64
 
 void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
     send_session* s = p.find_send(f.channel);
-    if (!s || f.cumulative >= s->next_seq) {
+    // An ack can only cover what was accepted (durable); one that claims more is forged or
+    // broken and must not release messages the store has not even written.
+    if (!s || f.cumulative >= s->next_seq - s->staged) {
         bump(m_counters.ignored_acks);
         return;
     }
@@ -642,8 +647,8 @@ void reliability_core::roll_round(instant now, peer_state& p) {
         p.sent_average = p.sent_average * 0.75 + double(p.round_sent) * 0.25;
         const double rate = double(p.round_lost) / double(p.round_sent);
         const bool sharp = p.round_sent >= 16 && rate > 2 * m_config.loss_tolerance;
-        const bool persistent = p.sent_average >= 8 &&
-                                p.lost_average > m_config.loss_tolerance * p.sent_average;
+        const bool persistent =
+            p.sent_average >= 8 && p.lost_average > m_config.loss_tolerance * p.sent_average;
         if (!p.reduced_in_round && (sharp || persistent)) {
             p.cwnd = std::max(double(m_config.cwnd_min), p.cwnd * cwnd_reduction);
             p.ssthresh = p.cwnd;
@@ -916,6 +921,7 @@ bool reliability_core::commit(instant now) {
         peer_state& p = *m_peers[st.peer];
         out_entry* e = p.find_send(st.channel)->entry(st.seq);
         e->durable = true;
+        --p.find_send(st.channel)->staged;
         e->accepted_at = now;
         push_event(event_kind::accepted, p, st.channel, e->id, e->seq);
         bump(m_counters.messages_accepted);
@@ -1119,12 +1125,15 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                 e->retransmitted = true;
                 e->last_sent = now;
                 e->deadline = now + timeout_for(p, e->retries);
-                s.deadline_hint = std::min(s.deadline_hint, e->sacked ? now + m_config.probe_interval : e->deadline);
+                s.deadline_hint = std::min(s.deadline_hint,
+                                           e->sacked ? now + m_config.probe_interval : e->deadline);
                 bump(m_counters.data_frames_sent);
                 bump(m_counters.retransmissions);
-                bump(e->by_timeout ? m_counters.retransmissions_timeout : m_counters.retransmissions_nack);
+                bump(e->by_timeout ? m_counters.retransmissions_timeout
+                                   : m_counters.retransmissions_nack);
             }
-            s.retransmit.erase(s.retransmit.begin(), s.retransmit.begin() + static_cast<ptrdiff_t>(done));
+            s.retransmit.erase(s.retransmit.begin(),
+                               s.retransmit.begin() + static_cast<ptrdiff_t>(done));
             if (builder.blocked())
                 break;
             // New data, within the congestion and flow-control windows.

@@ -43,20 +43,23 @@ struct scenario {
         auto s = sender;
         auto r = receiver;
         auto l = log;
-        w = std::make_unique<world>(config, [s, r, l](const node_spec& spec) -> std::unique_ptr<sim::node> {
-            switch (to_index(spec.index)) {
-            case 0:
-                return std::make_unique<reliable::reliable_node>(spec, s, l);
-            case 1:
-                return std::make_unique<reliable::reliable_node>(spec, r, l);
-            default:
-                return std::make_unique<reliable::relay_sim_node>();
-            }
-        });
+        w = std::make_unique<world>(
+            config, [s, r, l](const node_spec& spec) -> std::unique_ptr<sim::node> {
+                switch (to_index(spec.index)) {
+                case 0:
+                    return std::make_unique<reliable::reliable_node>(spec, s, l);
+                case 1:
+                    return std::make_unique<reliable::reliable_node>(spec, r, l);
+                default:
+                    return std::make_unique<reliable::relay_sim_node>();
+                }
+            });
         w->add_nodes(with_relay ? 3 : 2);
     }
 
-    reliable::reliable_node* at(uint32_t i) { return w->process_as<reliable::reliable_node>(node_index{i}); }
+    reliable::reliable_node* at(uint32_t i) {
+        return w->process_as<reliable::reliable_node>(node_index{i});
+    }
 
     bool all_acknowledged() {
         auto* s = at(0);

@@ -50,9 +50,9 @@ struct options {
     reliability::reliability_config config;
     std::vector<node_id> ids; // node id of every node index
     std::optional<endpoint> relay;
-    uint32_t peer = 1;          // index of the node it sends to
-    uint32_t send_count = 0;    // messages to send in total (0: a pure receiver)
-    uint32_t batch = 50;        // messages per send tick
+    uint32_t peer = 1;       // index of the node it sends to
+    uint32_t send_count = 0; // messages to send in total (0: a pure receiver)
+    uint32_t batch = 50;     // messages per send tick
     duration interval = std::chrono::milliseconds(5);
     uint32_t size = 64;
     // Receiver: messages the application handles per millisecond (0: at once, auto_process).
@@ -69,7 +69,8 @@ public:
     static constexpr uint64_t timer_process = 4;
     static constexpr uint64_t timer_membership = 5;
 
-    reliable_node(const node_spec& spec, std::shared_ptr<const options> opts, std::shared_ptr<app_log> log)
+    reliable_node(const node_spec& spec, std::shared_ptr<const options> opts,
+                  std::shared_ptr<app_log> log)
         : m_opts(std::move(opts)), m_log(std::move(log)), m_keys(keys_of(to_index(spec.index))),
           m_index(to_index(spec.index)), m_incarnation(spec.incarnation) {
         if (spec.persisted) {
@@ -150,7 +151,8 @@ public:
             process(ctx);
             break;
         case timer_membership:
-            if (m_opts->peer_alive && m_core->is_suspect(m_opts->ids[m_opts->peer]) && m_opts->peer_alive())
+            if (m_opts->peer_alive && m_core->is_suspect(m_opts->ids[m_opts->peer]) &&
+                m_opts->peer_alive())
                 m_core->on_peer_alive(ctx.now(), m_opts->ids[m_opts->peer]);
             schedule_turn_now(ctx);
             (void)ctx.arm_after(std::chrono::milliseconds(100), timer_membership);
@@ -283,8 +285,10 @@ private:
             m_log->last_delivery = ctx.now();
         }
         if (count > 0 && !m_opts->config.auto_process)
-            m_core->processed(m_opts->ids[m_opts->peer], channel_id{1}, m_unprocessed[count - 1].seq);
-        m_unprocessed.erase(m_unprocessed.begin(), m_unprocessed.begin() + static_cast<ptrdiff_t>(count));
+            m_core->processed(m_opts->ids[m_opts->peer], channel_id{1},
+                              m_unprocessed[count - 1].seq);
+        m_unprocessed.erase(m_unprocessed.begin(),
+                            m_unprocessed.begin() + static_cast<ptrdiff_t>(count));
     }
 
     void process(context& ctx) {

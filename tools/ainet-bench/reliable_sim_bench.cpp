@@ -77,7 +77,8 @@ reliable_sim_result run_one(const reliable_sim_options& o, double loss) {
     sender->batch = 4 * o.window; // the application keeps the outbox ahead of the window
     sender->interval = 1ms;
     sim::world w(config, [&](const sim::node_spec& spec) -> std::unique_ptr<sim::node> {
-        return std::make_unique<sim::reliable::reliable_node>(spec, to_index(spec.index) == 0 ? sender : receiver, log);
+        return std::make_unique<sim::reliable::reliable_node>(
+            spec, to_index(spec.index) == 0 ? sender : receiver, log);
     });
     w.add_nodes(2);
     if (o.mbps > 0)
@@ -104,8 +105,8 @@ reliable_sim_result run_one(const reliable_sim_options& o, double loss) {
     out.reductions = s->counters().congestion_reductions.load();
     out.delivered = log->delivered.size();
     if (std::getenv("AINET_BENCH_DEBUG")) {
-#define AINET_PRINT_COUNTER(name, help)                                                             \
-    std::fprintf(stderr, "  %-28s sender %10llu receiver %10llu\n", #name,                        \
+#define AINET_PRINT_COUNTER(name, help)                                                            \
+    std::fprintf(stderr, "  %-28s sender %10llu receiver %10llu\n", #name,                         \
                  static_cast<unsigned long long>(s->counters().name.load()),                       \
                  static_cast<unsigned long long>(r->counters().name.load()));
         AINET_RELIABILITY_COUNTERS(AINET_PRINT_COUNTER)
@@ -116,7 +117,8 @@ reliable_sim_result run_one(const reliable_sim_options& o, double loss) {
 
 int run_reliable_sim(const reliable_sim_options& o) {
     if (o.messages == 0 || o.size < 4 || o.size > 1100 || o.window == 0 || o.latency_ms == 0) {
-        std::cerr << "ainet-bench reliable-sim: --messages, --window, --latency-ms > 0; --size in [4, 1100]\n";
+        std::cerr << "ainet-bench reliable-sim: --messages, --window, --latency-ms > 0; --size in "
+                     "[4, 1100]\n";
         return 2;
     }
     nlohmann::json runs = nlohmann::json::array();
@@ -145,14 +147,18 @@ int run_reliable_sim(const reliable_sim_options& o) {
         } else {
             std::printf("%5.1f%% %9u %12.0f %10.4f %10.4f %10.4f %9llu %8.2f %6s\n", r.loss * 100,
                         o.messages, rate, double(r.data_datagrams) / n, double(r.ack_datagrams) / n,
-                        double(r.retransmissions) / n, static_cast<unsigned long long>(r.reductions),
-                        r.wall_seconds, r.exact ? "yes" : "NO");
+                        double(r.retransmissions) / n,
+                        static_cast<unsigned long long>(r.reductions), r.wall_seconds,
+                        r.exact ? "yes" : "NO");
         }
     }
     if (o.json) {
-        nlohmann::json out{{"benchmark", "reliable-sim"}, {"size", o.size},
-                           {"latency_ms", o.latency_ms},  {"window", o.window},
-                           {"mbps", o.mbps},              {"seed", o.seed},
+        nlohmann::json out{{"benchmark", "reliable-sim"},
+                           {"size", o.size},
+                           {"latency_ms", o.latency_ms},
+                           {"window", o.window},
+                           {"mbps", o.mbps},
+                           {"seed", o.seed},
                            {"runs", runs}};
         std::cout << out.dump(2) << "\n";
     }
@@ -164,14 +170,18 @@ int run_reliable_sim(const reliable_sim_options& o) {
 void add_reliable_sim_command(CLI::App& app) {
     auto options = std::make_shared<reliable_sim_options>();
     CLI::App* cmd = app.add_subcommand(
-        "reliable-sim", "Reliability protocol efficiency in the simulator: msg/virtual s, datagrams "
-                        "and retransmissions per message at given loss rates");
+        "reliable-sim",
+        "Reliability protocol efficiency in the simulator: msg/virtual s, datagrams "
+        "and retransmissions per message at given loss rates");
     cmd->add_option("--messages", options->messages, "messages to stream")->capture_default_str();
     cmd->add_option("--size", options->size, "message size in bytes")->capture_default_str();
-    cmd->add_option("--loss", options->loss, "random loss each way (repeatable)")->capture_default_str();
+    cmd->add_option("--loss", options->loss, "random loss each way (repeatable)")
+        ->capture_default_str();
     cmd->add_option("--latency-ms", options->latency_ms, "one-way latency")->capture_default_str();
-    cmd->add_option("--window", options->window, "receive window (messages)")->capture_default_str();
-    cmd->add_option("--mbps", options->mbps, "egress cap per node, Mbit/s (0: none)")->capture_default_str();
+    cmd->add_option("--window", options->window, "receive window (messages)")
+        ->capture_default_str();
+    cmd->add_option("--mbps", options->mbps, "egress cap per node, Mbit/s (0: none)")
+        ->capture_default_str();
     cmd->add_option("--seed", options->seed, "world seed")->capture_default_str();
     cmd->add_flag("--json", options->json, "print JSON");
     cmd->callback([options] {

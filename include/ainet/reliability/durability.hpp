@@ -37,7 +37,12 @@ namespace ainet::reliability {
 // Assigned by the sending core, unique per node across restarts with state.
 enum class message_id : uint64_t {};
 
-enum class record_kind : uint8_t { outbox_put = 1, sender_acked = 2, receiver_watermark = 3, meta = 4 };
+enum class record_kind : uint8_t {
+    outbox_put = 1,
+    sender_acked = 2,
+    receiver_watermark = 3,
+    meta = 4
+};
 
 struct persist_record {
     record_kind kind = record_kind::meta;
@@ -127,7 +132,8 @@ private:
 //   sender_count varint, each: peer, channel varint, acked varint, strictly ascending
 //   receiver_count varint, each: peer, channel varint, epoch u64 LE, processed varint, ascending
 // Errors: truncated, trailing_bytes, non_canonical, field_too_long, bad_field, bad_state (not
-// ascending, or an outbox message at or below its session's acked position).
+// ascending, a hole in a session's outbox sequence numbers, or an outbox message at or below
+// its session's acked position).
 [[nodiscard]] std::vector<uint8_t> encode_state(const recovered_state& state);
 [[nodiscard]] result<recovered_state> decode_state(bytes_view blob);
 

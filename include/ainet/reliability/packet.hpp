@@ -3,8 +3,8 @@
 // NACKs, many frames packed into one datagram. Spec: docs/PROTOCOL.md, "Reliability".
 //
 //     wire header (8, type 0x50)
-//     sender_epoch        u64 LE  the sender's outbox stream epoch (new only when its outbox is lost)
-//     sender_incarnation  u64 LE  the sender process's incarnation (new at every start)
+//     sender_epoch        u64 LE  the sender's outbox stream epoch (new only when its outbox is
+//     lost) sender_incarnation  u64 LE  the sender process's incarnation (new at every start)
 //     receiver_epoch      u64 LE  the destination's stream epoch that this packet's acks and
 //                                 NACKs refer to (0 = none known)
 //     frames until the end of the datagram, each a type byte then:
@@ -50,9 +50,7 @@ struct range_list {
     std::array<seq_range, ranges_max> items{};
     size_t count = 0;
 
-    [[nodiscard]] std::span<const seq_range> view() const noexcept {
-        return {items.data(), count};
-    }
+    [[nodiscard]] std::span<const seq_range> view() const noexcept { return {items.data(), count}; }
     // False (and nothing added) when full.
     bool push(seq_range r) noexcept {
         if (count == ranges_max)

@@ -24,9 +24,10 @@
 // the window is multiplied by 0.7 when the moving average of that rate exceeds loss_tolerance
 // (10%), or when the round alone lost more than twice that over >= 16 datagrams; a message
 // that times out three times in a row halves it at once. So 5% random loss keeps the window open,
-// while queue overflow at a bottleneck (a burst of loss) and a dead path still back off. Flow control: the receiver accepts seq <= cumulative + window, and its cumulative
-// ack only advances when the application has processed (and the store made durable) what it
-// covers, so a slow receiver throttles the sender instead of being flooded.
+// while queue overflow at a bottleneck (a burst of loss) and a dead path still back off. Flow
+// control: the receiver accepts seq <= cumulative + window, and its cumulative ack only advances
+// when the application has processed (and the store made durable) what it covers, so a slow
+// receiver throttles the sender instead of being flooded.
 //
 // Durability (durability.hpp): send() returns a message_id at once, but the message is
 // `accepted` (event) and sent only after the flush that committed it to the durable_store.
@@ -61,33 +62,33 @@ namespace ainet::reliability {
 
 // X(name, help): /metrics exports ainet_reliability_<name>_total{shard="i"}.
 #define AINET_RELIABILITY_COUNTERS(X)                                                              \
-    X(messages_sent, "messages accepted by send()")                                               \
-    X(messages_accepted, "messages made durable and accepted")                                    \
-    X(messages_acknowledged, "messages acknowledged by their receiver (left the outbox)")         \
-    X(messages_delivered, "messages delivered in order to the application")                      \
-    X(messages_undeliverable, "messages reported undeliverable (retries exhausted)")             \
-    X(messages_expired, "messages removed from the outbox by their TTL")                          \
-    X(send_refused, "send() calls refused (too large, outbox or table full)")                    \
-    X(datagrams_sent, "reliable datagrams written to the sink")                                  \
-    X(datagrams_received, "reliable datagrams received")                                         \
-    X(data_frames_sent, "data frames sent (first sends and retransmissions)")                    \
-    X(retransmissions, "data frames sent again")                                                 \
-    X(retransmissions_nack, "retransmissions asked for by a NACK")                               \
-    X(retransmissions_timeout, "retransmissions after an ack timeout")                          \
-    X(acks_sent, "ack frames sent")                                                               \
-    X(nacks_sent, "NACK frames sent")                                                             \
-    X(nacks_received, "NACK frames received")                                                     \
-    X(peer_suspect, "peers reported suspect (retries exhausted)")                                \
-    X(peer_restarts, "peer incarnation changes seen")                                             \
-    X(congestion_reductions, "congestion window reductions")                                     \
-    X(store_failures, "durable store commits that failed (retried)")                             \
-    X(skipped_expired, "receiver: sequence numbers skipped because the sender gave them up")    \
-    X(duplicates, "receiver: data frames already held or processed")                             \
-    X(drop_malformed, "dropped: a datagram or frame that did not decode")                         \
-    X(drop_stale_epoch, "dropped: data from an older stream epoch of the peer")                   \
-    X(drop_beyond_window, "dropped: data beyond the advertised receive window")                  \
-    X(drop_table_full, "dropped: data for a new session while the peer/channel table was full") \
-    X(ignored_acks, "acks or NACKs ignored (for another epoch or unsent sequence numbers)")      \
+    X(messages_sent, "messages accepted by send()")                                                \
+    X(messages_accepted, "messages made durable and accepted")                                     \
+    X(messages_acknowledged, "messages acknowledged by their receiver (left the outbox)")          \
+    X(messages_delivered, "messages delivered in order to the application")                        \
+    X(messages_undeliverable, "messages reported undeliverable (retries exhausted)")               \
+    X(messages_expired, "messages removed from the outbox by their TTL")                           \
+    X(send_refused, "send() calls refused (too large, outbox or table full)")                      \
+    X(datagrams_sent, "reliable datagrams written to the sink")                                    \
+    X(datagrams_received, "reliable datagrams received")                                           \
+    X(data_frames_sent, "data frames sent (first sends and retransmissions)")                      \
+    X(retransmissions, "data frames sent again")                                                   \
+    X(retransmissions_nack, "retransmissions asked for by a NACK")                                 \
+    X(retransmissions_timeout, "retransmissions after an ack timeout")                             \
+    X(acks_sent, "ack frames sent")                                                                \
+    X(nacks_sent, "NACK frames sent")                                                              \
+    X(nacks_received, "NACK frames received")                                                      \
+    X(peer_suspect, "peers reported suspect (retries exhausted)")                                  \
+    X(peer_restarts, "peer incarnation changes seen")                                              \
+    X(congestion_reductions, "congestion window reductions")                                       \
+    X(store_failures, "durable store commits that failed (retried)")                               \
+    X(skipped_expired, "receiver: sequence numbers skipped because the sender gave them up")       \
+    X(duplicates, "receiver: data frames already held or processed")                               \
+    X(drop_malformed, "dropped: a datagram or frame that did not decode")                          \
+    X(drop_stale_epoch, "dropped: data from an older stream epoch of the peer")                    \
+    X(drop_beyond_window, "dropped: data beyond the advertised receive window")                    \
+    X(drop_table_full, "dropped: data for a new session while the peer/channel table was full")    \
+    X(ignored_acks, "acks or NACKs ignored (for another epoch or unsent sequence numbers)")        \
     X(sink_full, "flushes cut short because the datagram sink was full")
 
 struct reliability_counters {

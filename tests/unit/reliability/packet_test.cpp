@@ -115,7 +115,8 @@ TEST_CASE("reliable packet decoding rejects malformed input", "[reliability][pac
     CHECK(decode_one({0x01, 0x01, 0x02, 0x02, 0x00}).error() == errc::bad_field); // delta >= seq
     CHECK(decode_one({0x01, 0x01, 0x02, 0x01, 0x05, 0x00}).error() == errc::truncated);
     CHECK(decode_one({0x01, 0x81, 0x00, 0x01, 0x00, 0x00}).error() == errc::non_canonical);
-    CHECK(decode_one({0x02, 0x01, 0x05, 0x10, 0x01, 0x00, 0x00}).error() == errc::bad_field); // length 0
+    CHECK(decode_one({0x02, 0x01, 0x05, 0x10, 0x01, 0x00, 0x00}).error() ==
+          errc::bad_field); // length 0
     CHECK(decode_one({0x02, 0x01, 0x05, 0x10, 0x11}).error() == errc::too_many_ranges);
     CHECK(decode_one({0x03, 0x01, 0x05, 0x00}).error() == errc::bad_field); // NACK without ranges
     CHECK(decode_one({0x02, 0x01, 0x05, 0x10, 0x00}).has_value());
@@ -132,7 +133,8 @@ TEST_CASE("reliable packet decoding rejects malformed input", "[reliability][pac
     CHECK(decode_reliable_datagram(ping).error() == errc::not_reliable);
 }
 
-TEST_CASE("persisted state blobs round-trip and reject contradictions", "[reliability][durability]") {
+TEST_CASE("persisted state blobs round-trip and reject contradictions",
+          "[reliability][durability]") {
     memory_store store;
     const node_id p1 = test::make_id(1);
     const node_id p2 = test::make_id(2);

@@ -36,7 +36,8 @@ struct capture_sink final : packet_sink {
     }
     void commit(size_t size) noexcept override {
         --budget;
-        sent.emplace_back(to, std::vector<uint8_t>(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(size)));
+        sent.emplace_back(to, std::vector<uint8_t>(buffer.begin(),
+                                                   buffer.begin() + static_cast<ptrdiff_t>(size)));
     }
     void abandon() noexcept override {}
 };
@@ -80,8 +81,8 @@ struct pair_harness {
     duration jitter = std::chrono::milliseconds(2);
     double loss = 0;
     double duplicate = 0;
-    double reorder = 0;          // probability of an extra delay of up to 20 ms
-    bool partitioned = false;    // everything dropped both ways
+    double reorder = 0;       // probability of an extra delay of up to 20 ms
+    bool partitioned = false; // everything dropped both ways
     std::mt19937_64 rng;
     std::vector<in_flight_packet> network;
     uint64_t order = 0;
@@ -109,7 +110,8 @@ struct pair_harness {
         }
         const int copies = uniform() < duplicate ? 2 : 1;
         for (int c = 0; c < copies; ++c) {
-            duration delay = latency + duration{static_cast<int64_t>(uniform() * double(jitter.count()))};
+            duration delay =
+                latency + duration{static_cast<int64_t>(uniform() * double(jitter.count()))};
             if (uniform() < reorder)
                 delay += duration{static_cast<int64_t>(uniform() * 20e6)};
             network.push_back({now + delay, order++, to_b, bytes});

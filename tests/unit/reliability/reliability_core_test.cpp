@@ -22,9 +22,13 @@ using test::pair_harness;
 
 namespace {
 
-uint64_t seed_of(uint64_t stream) { return ainet::test::seeded_rng(stream)(); }
+uint64_t seed_of(uint64_t stream) {
+    return ainet::test::seeded_rng(stream)();
+}
 
-bool all_acked(const pair_harness& h) { return h.a.core->outbox_count() == 0; }
+bool all_acked(const pair_harness& h) {
+    return h.a.core->outbox_count() == 0;
+}
 
 } // namespace
 
@@ -65,13 +69,15 @@ TEST_CASE("loss, reordering and duplication: exactly the sent set, in order", "[
         }
         const bool done = h.run_until([&] { return all_acked(h); }, 60s);
         if (!done)
-            WARN("outbox " << h.a.core->outbox_count() << " suspect " << h.a.core->is_suspect(h.b.id)
-                 << " inflight " << h.a.core->in_flight(h.b.id) << " cwnd "
-                 << h.a.core->congestion_window(h.b.id) << " delivered " << h.b.delivered.size()
-                 << " retx " << h.a.counters.retransmissions.load() << " undeliv "
-                 << h.a.counters.messages_undeliverable.load() << " beyond "
-                 << h.b.counters.drop_beyond_window.load() << " ignored " << h.a.counters.ignored_acks.load()
-                 << " acks " << h.b.counters.acks_sent.load());
+            WARN(
+                "outbox " << h.a.core->outbox_count() << " suspect " << h.a.core->is_suspect(h.b.id)
+                          << " inflight " << h.a.core->in_flight(h.b.id) << " cwnd "
+                          << h.a.core->congestion_window(h.b.id) << " delivered "
+                          << h.b.delivered.size() << " retx " << h.a.counters.retransmissions.load()
+                          << " undeliv " << h.a.counters.messages_undeliverable.load() << " beyond "
+                          << h.b.counters.drop_beyond_window.load() << " ignored "
+                          << h.a.counters.ignored_acks.load() << " acks "
+                          << h.b.counters.acks_sent.load());
         REQUIRE(done);
         check_exact_in_order(h.b.delivered, sent);
         CHECK(h.a.counters.retransmissions.load() > 0);
@@ -317,6 +323,42 @@ TEST_CASE("shard_for spreads peers evenly and is stable", "[reliability]") {
         CHECK(c < 1150);
     }
     CHECK(shard_for(test::make_id(1), 1) == 0);
+}
+
+} // namespace ainet::reliability
+
+namespace ainet::reliability {
+
+TEST_CASE("acks that claim more than was accepted are ignored", "[reliability]") {
+    pair_harness h(seed_of(13));
+    h.partitioned = true;
+    h.send_many(5);
+    h.step();                             // 5 accepted and sent (lost)
+    h.send_many(5, channel_id{1}, 32, 5); // staged: not durable until the next flush
+    // A forged ack from b claiming all ten.
+    std::vector<uint8_t> buffer(1200);
+    packet_writer w(buffer, packet_head{1, 99, h.a.core->stream_epoch()});
+    ack_frame a;
+    a.channel = channel_id{1};
+    a.cumulative = 10;
+    a.window = 1024;
+    REQUIRE(w.add_ack(a));
+    buffer.resize(w.finish());
+    h.a.core->on_packet(h.now, h.b.id, buffer);
+    CHECK(h.a.core->outbox_count() == 10);
+    CHECK(h.a.counters.ignored_acks.load() == 1);
+    // An ack for another stream epoch is ignored too.
+    std::vector<uint8_t> other(1200);
+    packet_writer w2(other, packet_head{1, 99, h.a.core->stream_epoch() + 1});
+    a.cumulative = 3;
+    REQUIRE(w2.add_ack(a));
+    other.resize(w2.finish());
+    h.a.core->on_packet(h.now, h.b.id, other);
+    CHECK(h.a.core->outbox_count() == 10);
+    CHECK(h.a.counters.ignored_acks.load() == 2);
+    h.partitioned = false;
+    REQUIRE(h.run_until([&] { return all_acked(h); }, 5s));
+    check_exact_in_order(h.b.delivered, 10);
 }
 
 } // namespace ainet::reliability
