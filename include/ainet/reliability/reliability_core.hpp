@@ -39,6 +39,9 @@
 // application messages are refused with message_too_large).
 //
 // Threads: none; one shard owns one instance. Counters are single-writer atomics for /metrics.
+// Cost: flush() visits only peers with pending work; tick() and next_deadline() visit every
+// peer's sessions (O(sessions) per call, cheap per session but not sublinear: a shard with very
+// many idle peers should move them to a timer wheel, a known next step).
 // Memory: per message in the outbox its payload plus ~80 bytes; per receive session
 // receive_window slots (each a reusable buffer); everything bounded by the config's limits.
 
@@ -140,7 +143,9 @@ struct reliability_config {
 
 // Where flush() writes datagrams: addressed by node id; the caller carries them directly over
 // UDP to the peer's endpoint or inside relay_data through a relay. Same contract as
-// datagram_sink: a non-empty prepare() is followed by exactly one commit() or abandon().
+// datagram_sink: a non-empty prepare() is followed by exactly one commit() or abandon(). A
+// non-empty buffer must hold at least config.datagram_size_max bytes (asserted); an empty one
+// means "full": flush stops for that peer, counts sink_full, and resumes at the next flush.
 class packet_sink {
 public:
     [[nodiscard]] virtual mutable_bytes prepare(const node_id& peer) noexcept = 0;

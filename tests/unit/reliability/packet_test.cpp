@@ -167,6 +167,10 @@ TEST_CASE("persisted state blobs round-trip and reject contradictions",
     auto bad = *state;
     bad.senders[0].acked = 3;
     CHECK(decode_state(encode_state(bad)).error() == errc::bad_state);
+    // A hole in a session's outbox.
+    bad = *state;
+    bad.outbox[1].seq = 5;
+    CHECK(decode_state(encode_state(bad)).error() == errc::bad_state);
     // Out of order.
     bad = *state;
     std::swap(bad.outbox[0], bad.outbox[1]);

@@ -362,3 +362,28 @@ TEST_CASE("acks that claim more than was accepted are ignored", "[reliability]")
 }
 
 } // namespace ainet::reliability
+
+namespace ainet::reliability {
+
+TEST_CASE("NACKs are coalesced, bounded and rate-limited", "[reliability]") {
+    reliability_config config;
+    config.cwnd_initial = 4096;
+    config.cwnd_max = 4096;
+    pair_harness h(seed_of(14), config);
+    h.jitter = 0ms;
+    // 2,000 messages of 200 B: ~400 datagrams in one turn, every other one lost.
+    h.send_many(2000, channel_id{1}, 200);
+    h.step();
+    size_t kept = 0;
+    std::erase_if(h.network, [&](const test::in_flight_packet&) { return (kept++ % 2) == 0; });
+    const instant start = h.now;
+    REQUIRE(h.run_until([&] { return all_acked(h); }, 10s));
+    check_exact_in_order(h.b.delivered, 2000);
+    const duration took = h.now - start;
+    // At most one NACK frame per nack_interval for the session, each at most ranges_max ranges.
+    CHECK(h.b.counters.nacks_sent.load() <= uint64_t(took / config.nack_interval) + 1);
+    CHECK(h.b.counters.nacks_sent.load() >= 2); // > 16 gaps need more than one NACK
+    CHECK(h.a.counters.retransmissions_nack.load() >= 100);
+}
+
+} // namespace ainet::reliability
