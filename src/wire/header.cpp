@@ -24,6 +24,7 @@ bool is_defined(message_type type) noexcept {
     case message_type::sync_wants:
     case message_type::sync_entries:
     case message_type::sync_end:
+    case message_type::reliable:
         return true;
     }
     return false;
@@ -71,6 +72,8 @@ std::string_view to_string(message_type type) noexcept {
         return "sync_entries";
     case message_type::sync_end:
         return "sync_end";
+    case message_type::reliable:
+        return "reliable";
     }
     return "unknown";
 }

@@ -48,6 +48,9 @@ result<message> decode_payload(message_type type, bytes_view payload) noexcept {
     case message_type::sync_entries:
     case message_type::sync_end:
         break; // decoded by the sync module (include/ainet/sync/messages.hpp)
+    case message_type::reliable:
+        // Decoded by reliability/packet.hpp (a module above wire); not a wire::message.
+        return fail(errc::unknown_type);
     }
     return fail(errc::unknown_type);
 }

@@ -5,9 +5,11 @@
 //   ainet-bench relay [--shape one-flow|many-flows|both] [--sizes 64,512,1200] [--gso] [--pin]
 //   ainet-bench sim [--nodes N]... [--seconds S] [--seed X] [--json]
 //   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count N] [--mode both|ping]
+//   ainet-bench reliable-sim [--messages N] [--size B] [--loss L]... [--json]
 //
 // Exit codes: 0 success; 1 the benchmark failed; 2 usage errors.
 #include "commands.hpp"
+#include "reliable_sim_bench.hpp"
 #include "sim_bench.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
     auto run_relay = ainet::bench::add_relay_command(app);
     auto run_reliable = ainet::bench::add_reliable_command(app);
     ainet::bench::add_sim_command(app); // runs from its parse callback
+    ainet::bench::add_reliable_sim_command(app); // likewise
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& e) { // a subcommand failed; it printed why

@@ -62,6 +62,8 @@ enum class message_type : uint8_t {
     sync_wants = 0x44,
     sync_entries = 0x45,
     sync_end = 0x46,
+    // 0x50..0x5f: reliability (end to end; a relay forwards these inside relay_data unread)
+    reliable = 0x50, // sequenced data, acks and NACKs: reliability/packet.hpp
 };
 
 // True when the code is one this protocol version defines.

@@ -16,7 +16,7 @@ namespace ainet::wire {
 
 namespace {
 
-constexpr std::array<message_type, 20> all_types{
+constexpr std::array<message_type, 21> all_types{
     message_type::hello_request, message_type::hello_challenge, message_type::hello,
     message_type::hello_ack,     message_type::relay_data,      message_type::ping,
     message_type::pong,
@@ -27,7 +27,9 @@ constexpr std::array<message_type, 20> all_types{
     // registry sync (0x40..0x46)
     message_type::sync_begin, message_type::sync_reply, message_type::sync_descend,
     message_type::sync_buckets, message_type::sync_wants, message_type::sync_entries,
-    message_type::sync_end};
+    message_type::sync_end,
+    // reliability (0x50)
+    message_type::reliable};
 
 // A well-formed datagram: a header for type with payload_size zero bytes after it.
 std::vector<uint8_t> datagram_of(message_type type, size_t payload_size) {
