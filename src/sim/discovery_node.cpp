@@ -110,7 +110,10 @@ void discovery_node::answer(context& ctx, const endpoint& to, uint64_t id, uint1
     ctx.send_message(to, message);
 }
 
-std::string discovery_node::adversarial_document(context& ctx) {
+const std::string& discovery_node::adversarial_document(context& ctx) {
+    // A fresh random pick once per second, like an honest node's serve cache.
+    if (m_adversary_document_at && ctx.now() - *m_adversary_document_at < std::chrono::seconds(1))
+        return m_adversary_document;
     const auto& pool = *m_adversary_records;
     const size_t count = std::min(m_manager->config().served_max, pool.size());
     std::vector<discovery::node_record> records;
@@ -122,7 +125,9 @@ std::string discovery_node::adversarial_document(context& ctx) {
         taken[pick] = true;
         records.push_back(pool[pick]);
     }
-    return discovery::make_document(m_keys, records, ctx.wall());
+    m_adversary_document = discovery::make_document(m_keys, records, ctx.wall());
+    m_adversary_document_at = ctx.now();
+    return m_adversary_document;
 }
 
 void discovery_node::on_message(context& ctx, const endpoint& from, bytes_view message) {

@@ -8,7 +8,8 @@
 // scenario and every node agree on all keys without sharing state. Optionally some nodes are
 // adversarial: they run discovery to announce themselves like anyone, but answer every
 // GET /bootstrap/nodes with a list (validly signed by themselves) holding only adversarial
-// records (validly self-signed records of other adversaries), picked at random.
+// records (validly self-signed records of other adversaries), picked at random (a new pick
+// and signature once per second, as honest nodes re-sign at most once per second).
 //
 // Messages (simulator-only envelopes standing for the HTTP exchange; little-endian):
 //     request:  u8 1 | u64 request id | varint length + the requester's own record (JCS)
@@ -71,7 +72,7 @@ private:
     void pump(context& ctx);
     void answer(context& ctx, const endpoint& to, uint64_t id, uint16_t status,
                 std::string_view body);
-    [[nodiscard]] std::string adversarial_document(context& ctx);
+    [[nodiscard]] const std::string& adversarial_document(context& ctx);
 
     crypto::key_pair m_keys;
     std::unique_ptr<discovery::bootstrap_manager> m_manager;
@@ -80,6 +81,8 @@ private:
     std::vector<uint8_t> m_persisted_copy;
     std::optional<timer_id> m_timer;
     instant m_timer_at{};
+    std::string m_adversary_document;
+    std::optional<instant> m_adversary_document_at;
     uint64_t m_bad_envelopes = 0;
     bool m_restored = false;
 };

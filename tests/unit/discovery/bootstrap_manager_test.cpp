@@ -421,3 +421,45 @@ TEST_CASE("bootstrap_manager: random responses never break the invariants",
 }
 
 } // namespace ainet::discovery
+
+namespace ainet::discovery {
+
+namespace {
+
+// Claims to hold exactly one record.
+struct holds_one final : verified_records {
+    node_record held;
+    bool contains(const node_record& r) const noexcept override { return r == held; }
+};
+
+} // namespace
+
+TEST_CASE("parse_and_verify_document: records already held skip verification, same verdicts",
+          "[discovery][bootstrap_manager]") {
+    const node_record good = record_of(2, 1, 1);
+    node_record forged = record_of(3, 2, 1);
+    forged.http = addr(9, 9); // moved after signing: its signature fails
+    const std::string doc = make_document(key(1000), std::vector{good, forged}, wall0);
+    discovery_counters fresh_counters;
+    auto fresh = parse_and_verify_document(doc, key(1000).id(), wall0, {}, fresh_counters);
+    REQUIRE(fresh);
+
+    holds_one cache;
+    cache.held = good;
+    discovery_counters cached_counters;
+    auto cached =
+        parse_and_verify_document(doc, key(1000).id(), wall0, {}, cached_counters, &cache);
+    REQUIRE(cached);
+    CHECK(cached->verdicts == fresh->verdicts);
+    CHECK(cached->verdicts[0] == record_verdict::accepted);
+    CHECK(cached->verdicts[1] == record_verdict::bad_signature);
+
+    // A cache claiming the forged record's id with other bytes does not make it pass.
+    cache.held = record_of(3, 2, 1);
+    discovery_counters other_counters;
+    auto other = parse_and_verify_document(doc, key(1000).id(), wall0, {}, other_counters, &cache);
+    REQUIRE(other);
+    CHECK(other->verdicts[1] == record_verdict::bad_signature);
+}
+
+} // namespace ainet::discovery
