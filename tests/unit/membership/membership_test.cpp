@@ -178,6 +178,12 @@ TEST_CASE("membership messages round-trip and have one encoding", "[membership][
     }
 }
 
+TEST_CASE("the nack example of docs/PROTOCOL.md", "[membership][codec]") {
+    const std::vector<uint8_t> expected{0xa1, 0x4e, 0x01, 0x33, 0x00, 0x00, 0x05,
+                                        0x00, 0x05, 0x00, 0x00, 0x00, 0x00};
+    CHECK(bytes_of(nack{5, {}}) == expected);
+}
+
 TEST_CASE("membership decoders reject malformed fields", "[membership][codec]") {
     const auto a = key_of(1);
     const endpoint at = make_ipv4(10, 0, 0, 1, 7000);
