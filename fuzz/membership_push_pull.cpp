@@ -3,7 +3,7 @@
 #include "membership_roundtrip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    ainet::membership::fuzz::check_payload_roundtrip(ainet::wire::message_type::membership_push_pull,
-                                                     data, size);
+    ainet::membership::fuzz::check_payload_roundtrip(
+        ainet::wire::message_type::membership_push_pull, data, size);
     return 0;
 }

@@ -82,13 +82,11 @@ claim_verifier& default_claim_verifier() noexcept {
 
 // --- construction and helpers ------------------------------------------------------------------
 
-membership_core::membership_core(const membership_config& config,
-                                 const crypto::key_pair& identity, const endpoint& address,
-                                 uint64_t seed, membership_counters& counters,
-                                 claim_verifier* verifier)
+membership_core::membership_core(const membership_config& config, const crypto::key_pair& identity,
+                                 const endpoint& address, uint64_t seed,
+                                 membership_counters& counters, claim_verifier* verifier)
     : m_config(config), m_identity(identity), m_counters(counters),
-      m_verifier(verifier != nullptr ? *verifier : default_claim_verifier()),
-      m_random_state(seed) {
+      m_verifier(verifier != nullptr ? *verifier : default_claim_verifier()), m_random_state(seed) {
     AINET_ASSERT(config.probe_interval.count() > 0 && config.probe_timeout.count() > 0);
     AINET_ASSERT(config.probe_timeout <= config.probe_interval);
     AINET_ASSERT(config.gossip_interval.count() > 0 && config.push_pull_interval.count() > 0);
@@ -146,8 +144,8 @@ std::pair<duration, duration> membership_core::suspicion_bounds(const membership
                                                                 size_t member_count) noexcept {
     const double nodes = static_cast<double>(std::max<size_t>(member_count, 1));
     const double scale = std::max(1.0, std::log10(nodes));
-    const auto min = duration{static_cast<int64_t>(config.suspicion_mult * scale *
-                                                   static_cast<double>(config.probe_interval.count()))};
+    const auto min = duration{static_cast<int64_t>(
+        config.suspicion_mult * scale * static_cast<double>(config.probe_interval.count()))};
     return {min, min * config.suspicion_max_mult};
 }
 
@@ -251,8 +249,8 @@ std::vector<member_info> membership_core::snapshot() const {
     std::vector<member_info> rows;
     rows.reserve(m_members.size());
     for (const member& m : m_members) {
-        member_info row{m.id, m.address, m.state, m.incarnation, m.state_since, std::nullopt,
-                        std::nullopt};
+        member_info row{m.id,          m.address,    m.state,     m.incarnation,
+                        m.state_since, std::nullopt, std::nullopt};
         if (m.contacted) {
             row.last_contact = m.last_contact;
             if (m.rtt.count() > 0)
@@ -268,8 +266,8 @@ std::optional<member_info> membership_core::find(const node_id& id) const {
     if (index == none)
         return std::nullopt;
     const member& m = m_members[index];
-    member_info row{m.id, m.address, m.state, m.incarnation, m.state_since, std::nullopt,
-                    std::nullopt};
+    member_info row{m.id,          m.address,    m.state,     m.incarnation,
+                    m.state_since, std::nullopt, std::nullopt};
     if (m.contacted) {
         row.last_contact = m.last_contact;
         if (m.rtt.count() > 0)
@@ -693,9 +691,9 @@ bool membership_core::partition_anomaly(instant now, const member& subject) cons
         if (!is_live(m.state))
             continue;
         ++population;
-        const bool fails = m.state == member_state::suspect ||
-                           (m.state == member_state::unreachable &&
-                            now - m.state_since <= m_config.partition_window);
+        const bool fails =
+            m.state == member_state::suspect || (m.state == member_state::unreachable &&
+                                                 now - m.state_since <= m_config.partition_window);
         failing += fails ? 1 : 0;
         if (same_netgroup(m.address, subject.address)) {
             ++group;
@@ -848,7 +846,8 @@ void membership_core::tick(instant now, datagram_sink& out) {
             due.emplace_back(s.member, s.expected == 0 || s.accusers.size() > 1);
     }
     for (const auto& [index, confirmed] : due) {
-        if (m_members[index].suspicion_slot != none && m_members[index].state == member_state::suspect)
+        if (m_members[index].suspicion_slot != none &&
+            m_members[index].state == member_state::suspect)
             suspicion_expired(now, index, confirmed);
     }
 
@@ -862,8 +861,7 @@ void membership_core::tick(instant now, datagram_sink& out) {
     }
 }
 
-uint32_t membership_core::pick_member(bool include_recently_failed, instant now,
-                                      uint32_t exclude) {
+uint32_t membership_core::pick_member(bool include_recently_failed, instant now, uint32_t exclude) {
     if (m_members.empty())
         return none;
     for (int attempt = 0; attempt < 32; ++attempt) {
@@ -957,10 +955,10 @@ void membership_core::probe_end(instant now) {
         return;
     bump(m_counters.probes_failed);
     // Lifeguard: each missing nack is evidence that our own network or process is the problem.
-    const uint32_t delta = m_probe.expected_nacks > 0
-                               ? m_probe.expected_nacks - std::min(m_probe.nacks,
-                                                                   m_probe.expected_nacks)
-                               : 1;
+    const uint32_t delta =
+        m_probe.expected_nacks > 0
+            ? m_probe.expected_nacks - std::min(m_probe.nacks, m_probe.expected_nacks)
+            : 1;
     m_awareness = std::min(m_awareness + delta, m_config.awareness_max);
     const uint32_t index = index_of(m_probe.target);
     if (index == none)
@@ -1138,7 +1136,8 @@ void membership_core::on_ack(instant now, const datagram_ref& d, ack& m, datagra
             target.last_contact = now;
             if (!m_probe.indirect_sent && d.source == target.address) {
                 const duration sample = now - m_probe.sent;
-                target.rtt = target.rtt.count() == 0 ? sample : target.rtt + (sample - target.rtt) / 8;
+                target.rtt =
+                    target.rtt.count() == 0 ? sample : target.rtt + (sample - target.rtt) / 8;
             }
             if (target.state == member_state::unreachable) {
                 // Contact is back: alive again locally; the target refutes the suspicion our

@@ -176,8 +176,8 @@ wire::result<size_t> encode(const message& m, mutable_bytes out) noexcept {
     if (out.size() < wire::header_size + payload_size)
         return fail(wire::errc::buffer_full);
     const auto type = std::visit([](const auto& x) { return x.type; }, m);
-    AINET_TRY_VOID(wire::encode_header(
-        wire::header{type, 0, static_cast<uint16_t>(payload_size)}, out));
+    AINET_TRY_VOID(
+        wire::encode_header(wire::header{type, 0, static_cast<uint16_t>(payload_size)}, out));
     byte_writer w(out.subspan(wire::header_size, payload_size));
     std::visit(
         [&w](const auto& x) {

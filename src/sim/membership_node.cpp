@@ -51,13 +51,14 @@ membership_world::membership_world(uint32_t node_count, uint64_t seed, const add
 
 node_factory membership_world::factory() {
     return [this](const node_spec& spec) -> std::unique_ptr<node> {
-        AINET_ASSERT_MSG(to_index(spec.index) < keys.size(), "more nodes than membership_world keys");
+        AINET_ASSERT_MSG(to_index(spec.index) < keys.size(),
+                         "more nodes than membership_world keys");
         return std::make_unique<membership_node>(*this, spec);
     };
 }
 
-uint64_t membership_world::total(
-    std::atomic<uint64_t> membership::membership_counters::*field) const {
+uint64_t
+membership_world::total(std::atomic<uint64_t> membership::membership_counters::*field) const {
     uint64_t sum = 0;
     for (const auto& c : counters)
         sum += (c.*field).load(std::memory_order_relaxed);

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 namespace ainet::sim {
 
@@ -54,8 +54,7 @@ membership_traffic traffic_between(uint64_t bytes_before, uint64_t bytes_after,
                                    uint32_t nodes, duration span) {
     const double seconds = std::chrono::duration<double>(span).count();
     membership_traffic t;
-    t.bytes_per_node_per_second =
-        static_cast<double>(bytes_after - bytes_before) / nodes / seconds;
+    t.bytes_per_node_per_second = static_cast<double>(bytes_after - bytes_before) / nodes / seconds;
     t.datagrams_per_node_per_second =
         static_cast<double>(datagrams_after - datagrams_before) / nodes / seconds;
     return t;
@@ -88,10 +87,12 @@ dissemination_result run_dissemination(const membership_scenario& s, duration ho
     env.w->run_for(std::chrono::seconds(1));
     const uint64_t b0 = env.bytes_sent();
     const uint64_t d0 = env.datagrams_sent();
-    const duration window = std::max(s.settle - std::chrono::seconds(1), duration{std::chrono::seconds(1)});
+    const duration window =
+        std::max(s.settle - std::chrono::seconds(1), duration{std::chrono::seconds(1)});
     env.w->run_for(window);
     dissemination_result r;
-    r.steady = traffic_between(b0, env.bytes_sent(), d0, env.datagrams_sent(), s.node_count, window);
+    r.steady =
+        traffic_between(b0, env.bytes_sent(), d0, env.datagrams_sent(), s.node_count, window);
     joined_at = env.w->now();
     env.w->add_node();
     env.w->run_for(horizon);

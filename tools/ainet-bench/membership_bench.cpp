@@ -77,20 +77,21 @@ int run_membership_bench(const membership_bench_options& o) {
         if (wanted(o.scenarios, "join")) {
             sim::dissemination_result r;
             const double wall = timed([&] { r = sim::run_dissemination(s); });
-            run["join"] = {{"reached", r.reached},
-                           {"p50_s", seconds_of(r.p50)},
-                           {"p9999_s", seconds_of(r.p9999)},
-                           {"last_s", seconds_of(r.last)},
-                           {"steady_bytes_per_node_per_s", r.steady.bytes_per_node_per_second},
-                           {"steady_datagrams_per_node_per_s",
-                            r.steady.datagrams_per_node_per_second},
-                           {"wall_s", wall}};
+            run["join"] = {
+                {"reached", r.reached},
+                {"p50_s", seconds_of(r.p50)},
+                {"p9999_s", seconds_of(r.p9999)},
+                {"last_s", seconds_of(r.last)},
+                {"steady_bytes_per_node_per_s", r.steady.bytes_per_node_per_second},
+                {"steady_datagrams_per_node_per_s", r.steady.datagrams_per_node_per_second},
+                {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u join      reached %u/%u  p50 %.2f s  p99.99 %.2f s  last %.2f s  "
-                            "steady %.0f B/node/s %.1f dgram/node/s  (wall %.1f s)\n",
-                            n, r.reached, n, seconds_of(r.p50), seconds_of(r.p9999),
-                            seconds_of(r.last), r.steady.bytes_per_node_per_second,
-                            r.steady.datagrams_per_node_per_second, wall);
+                std::printf(
+                    "N=%-5u join      reached %u/%u  p50 %.2f s  p99.99 %.2f s  last %.2f s  "
+                    "steady %.0f B/node/s %.1f dgram/node/s  (wall %.1f s)\n",
+                    n, r.reached, n, seconds_of(r.p50), seconds_of(r.p9999), seconds_of(r.last),
+                    r.steady.bytes_per_node_per_second, r.steady.datagrams_per_node_per_second,
+                    wall);
         }
         if (wanted(o.scenarios, "crash")) {
             sim::detection_result r;
@@ -105,13 +106,14 @@ int run_membership_bench(const membership_bench_options& o) {
                             {"suspicion_max_s", seconds_of(r.suspicion_max)},
                             {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u crash     dead at %u/%u  first suspect %.2f s  first dead %.2f s  "
-                            "all dead %.2f s  (suspicion %.1f..%.1f s, false deaths %llu, wall "
-                            "%.1f s)\n",
-                            n, r.declared, r.live, seconds_of(r.first_suspect),
-                            seconds_of(r.first_dead), seconds_of(r.all_dead),
-                            seconds_of(r.suspicion_min), seconds_of(r.suspicion_max),
-                            static_cast<unsigned long long>(r.false_deaths), wall);
+                std::printf(
+                    "N=%-5u crash     dead at %u/%u  first suspect %.2f s  first dead %.2f s  "
+                    "all dead %.2f s  (suspicion %.1f..%.1f s, false deaths %llu, wall "
+                    "%.1f s)\n",
+                    n, r.declared, r.live, seconds_of(r.first_suspect), seconds_of(r.first_dead),
+                    seconds_of(r.all_dead), seconds_of(r.suspicion_min),
+                    seconds_of(r.suspicion_max), static_cast<unsigned long long>(r.false_deaths),
+                    wall);
         }
         if (wanted(o.scenarios, "fp")) {
             sim::membership_scenario lossy = s;
@@ -129,15 +131,16 @@ int run_membership_bench(const membership_bench_options& o) {
                          {"datagrams_per_node_per_s", r.traffic.datagrams_per_node_per_second},
                          {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u fp        %.0f virtual s, 10%% loss: deaths %llu  suspicion events "
-                            "%llu  refutations %llu  partitions %llu  %.0f B/node/s %.1f "
-                            "dgram/node/s  (wall %.1f s)\n",
-                            n, o.false_positive_seconds, static_cast<unsigned long long>(r.deaths),
-                            static_cast<unsigned long long>(r.suspicions),
-                            static_cast<unsigned long long>(r.refutations),
-                            static_cast<unsigned long long>(r.partitions),
-                            r.traffic.bytes_per_node_per_second,
-                            r.traffic.datagrams_per_node_per_second, wall);
+                std::printf(
+                    "N=%-5u fp        %.0f virtual s, 10%% loss: deaths %llu  suspicion events "
+                    "%llu  refutations %llu  partitions %llu  %.0f B/node/s %.1f "
+                    "dgram/node/s  (wall %.1f s)\n",
+                    n, o.false_positive_seconds, static_cast<unsigned long long>(r.deaths),
+                    static_cast<unsigned long long>(r.suspicions),
+                    static_cast<unsigned long long>(r.refutations),
+                    static_cast<unsigned long long>(r.partitions),
+                    r.traffic.bytes_per_node_per_second, r.traffic.datagrams_per_node_per_second,
+                    wall);
         }
         if (wanted(o.scenarios, "stall")) {
             sim::stall_result r;
@@ -148,12 +151,13 @@ int run_membership_bench(const membership_bench_options& o) {
                             {"refutations", r.stalled_refutations},
                             {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u stall     5 s pause: deaths %llu  accusations after waking %llu  "
-                            "suspect events about it %llu  its refutations %llu  (wall %.1f s)\n",
-                            n, static_cast<unsigned long long>(r.deaths),
-                            static_cast<unsigned long long>(r.accusations_after_wake),
-                            static_cast<unsigned long long>(r.stalled_was_suspected),
-                            static_cast<unsigned long long>(r.stalled_refutations), wall);
+                std::printf(
+                    "N=%-5u stall     5 s pause: deaths %llu  accusations after waking %llu  "
+                    "suspect events about it %llu  its refutations %llu  (wall %.1f s)\n",
+                    n, static_cast<unsigned long long>(r.deaths),
+                    static_cast<unsigned long long>(r.accusations_after_wake),
+                    static_cast<unsigned long long>(r.stalled_was_suspected),
+                    static_cast<unsigned long long>(r.stalled_refutations), wall);
         }
         if (wanted(o.scenarios, "isolate")) {
             sim::isolation_result r;
@@ -165,12 +169,13 @@ int run_membership_bench(const membership_bench_options& o) {
                               {"live", r.live},
                               {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u isolate   60 s cut off: others declared dead %llu  deaths it raised "
-                            "%llu  its partition events %llu  alive again at %u/%u  (wall %.1f s)\n",
-                            n, static_cast<unsigned long long>(r.others_declared_dead),
-                            static_cast<unsigned long long>(r.isolated_declared_dead),
-                            static_cast<unsigned long long>(r.isolated_partition_events),
-                            r.see_isolated_alive_at_end, r.live, wall);
+                std::printf(
+                    "N=%-5u isolate   60 s cut off: others declared dead %llu  deaths it raised "
+                    "%llu  its partition events %llu  alive again at %u/%u  (wall %.1f s)\n",
+                    n, static_cast<unsigned long long>(r.others_declared_dead),
+                    static_cast<unsigned long long>(r.isolated_declared_dead),
+                    static_cast<unsigned long long>(r.isolated_partition_events),
+                    r.see_isolated_alive_at_end, r.live, wall);
         }
         if (wanted(o.scenarios, "partition")) {
             sim::partition_result r;
@@ -184,19 +189,20 @@ int run_membership_bench(const membership_bench_options& o) {
                                 {"all_alive_at_end", r.all_alive_at_end},
                                 {"wall_s", wall}};
             if (!o.json)
-                std::printf("N=%-5u partition 50/50 for 60 s: reported by %u/%u (last after %.1f s)  "
-                            "deaths %llu  healed %u/%u (last %.1f s after)  all alive at end "
-                            "%u/%u  (wall %.1f s)\n",
-                            n, r.reported_partition, r.nodes, seconds_of(r.suspected_max),
-                            static_cast<unsigned long long>(r.deaths), r.healed, r.nodes,
-                            seconds_of(r.heal_max), r.all_alive_at_end, r.nodes, wall);
+                std::printf(
+                    "N=%-5u partition 50/50 for 60 s: reported by %u/%u (last after %.1f s)  "
+                    "deaths %llu  healed %u/%u (last %.1f s after)  all alive at end "
+                    "%u/%u  (wall %.1f s)\n",
+                    n, r.reported_partition, r.nodes, seconds_of(r.suspected_max),
+                    static_cast<unsigned long long>(r.deaths), r.healed, r.nodes,
+                    seconds_of(r.heal_max), r.all_alive_at_end, r.nodes, wall);
         }
         std::fflush(stdout);
         runs.push_back(run);
     }
     if (o.json) {
-        nlohmann::json out{{"benchmark", "sim"}, {"workload", "membership"}, {"seed", o.seed},
-                           {"runs", runs}};
+        nlohmann::json out{
+            {"benchmark", "sim"}, {"workload", "membership"}, {"seed", o.seed}, {"runs", runs}};
         std::cout << out.dump(2) << "\n";
     }
     return 0;

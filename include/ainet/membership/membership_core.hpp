@@ -26,8 +26,8 @@
 //     4 and 6 give 12 s .. 72 s). The subject
 //     refutes by signing an alive claim with a higher incarnation (a member that acked our own
 //     probe within the last probe_interval is not suspected on others' word, and a member of an
-//     ongoing partition's unreachable set is not taken dead on others' word); when the timer runs out the
-//     member is declared dead, unless partition detection (below) holds the death back, or
+//     ongoing partition's unreachable set is not taken dead on others' word); when the timer runs
+//     out the member is declared dead, unless partition detection (below) holds the death back, or
 //     nobody confirmed the suspicion although K > 0 (then only we cannot reach it: it becomes
 //     `unreachable` for us and nothing is gossiped).
 //   corrections: a datagram carrying a claim older than what we hold (a node that missed a
@@ -97,13 +97,13 @@ namespace ainet::membership {
 // X(name, help): exported as ainet_membership_<name>_total.
 #define AINET_MEMBERSHIP_COUNTERS(X)                                                               \
     X(pings_sent, "pings sent (probes and relayed probes)")                                        \
-    X(pings_received, "pings received for this node")                                             \
+    X(pings_received, "pings received for this node")                                              \
     X(acks_sent, "acks sent")                                                                      \
-    X(acks_received, "acks received")                                                             \
+    X(acks_received, "acks received")                                                              \
     X(ping_reqs_sent, "indirect probe requests sent")                                              \
     X(ping_reqs_received, "indirect probe requests received")                                      \
     X(nacks_sent, "nacks sent (indirect probe target silent)")                                     \
-    X(nacks_received, "nacks received")                                                           \
+    X(nacks_received, "nacks received")                                                            \
     X(gossips_sent, "gossip datagrams sent")                                                       \
     X(gossips_received, "gossip datagrams received")                                               \
     X(push_pulls_sent, "push_pull datagrams sent (requests and replies)")                          \
@@ -118,25 +118,25 @@ namespace ainet::membership {
     X(probes_failed, "probes that ended without an ack")                                           \
     X(refutations, "suspicions or deaths about this node refuted")                                 \
     X(suspicions, "members that became suspect")                                                   \
-    X(deaths, "members declared or learned dead")                                                 \
+    X(deaths, "members declared or learned dead")                                                  \
     X(deaths_withheld, "suspicions that ran out during a partition: unreachable, not dead")        \
-    X(partitions_suspected, "partition_suspected events")                                         \
-    X(partitions_healed, "partition_healed events")                                               \
-    X(drop_malformed, "dropped: datagram or message did not decode")                              \
+    X(partitions_suspected, "partition_suspected events")                                          \
+    X(partitions_healed, "partition_healed events")                                                \
+    X(drop_malformed, "dropped: datagram or message did not decode")                               \
     X(drop_wrong_target, "dropped: ping for another node id")                                      \
     X(drop_unknown_seq, "dropped: ack or nack for no outstanding probe or relay")                  \
-    X(drop_unknown_target, "dropped: ping_req for a member we do not know at that address")       \
-    X(drop_relay_table_full, "dropped: ping_req while relay_count_max relays are outstanding")    \
-    X(drop_bad_signature, "claims dropped: alive/left signature does not verify")                 \
-    X(drop_future_incarnation, "claims dropped: suspect/dead above the signed incarnation")       \
-    X(drop_unknown_subject, "claims dropped: suspect/dead/left about a member we do not know")    \
-    X(drop_member_table_full, "claims dropped: new member while member_count_max are known")      \
-    X(drop_self_claim, "claims dropped: about this node and nothing to refute")                  \
+    X(drop_unknown_target, "dropped: ping_req for a member we do not know at that address")        \
+    X(drop_relay_table_full, "dropped: ping_req while relay_count_max relays are outstanding")     \
+    X(drop_bad_signature, "claims dropped: alive/left signature does not verify")                  \
+    X(drop_future_incarnation, "claims dropped: suspect/dead above the signed incarnation")        \
+    X(drop_unknown_subject, "claims dropped: suspect/dead/left about a member we do not know")     \
+    X(drop_member_table_full, "claims dropped: new member while member_count_max are known")       \
+    X(drop_self_claim, "claims dropped: about this node and nothing to refute")                    \
     X(drop_accuser, "claims dropped: accuser is the subject")                                      \
-    X(broadcasts_evicted, "queued claims evicted: broadcast queue full")                          \
+    X(broadcasts_evicted, "queued claims evicted: broadcast queue full")                           \
     X(events_dropped, "events dropped: event_count_max undrained events")                          \
-    X(corrections_sent, "datagrams answering stale claims with newer ones")                     \
-    X(unconfirmed_withheld, "suspicions that ran out unconfirmed: unreachable to us, not dead")     \
+    X(corrections_sent, "datagrams answering stale claims with newer ones")                        \
+    X(unconfirmed_withheld, "suspicions that ran out unconfirmed: unreachable to us, not dead")    \
     X(drop_tx_full, "datagrams not sent: the sink was full")
 
 struct membership_counters {
@@ -162,7 +162,9 @@ struct membership_config {
     duration gossip_to_the_dead = std::chrono::seconds(30);
     // Partition detection (see the header comment).
     duration partition_window = std::chrono::seconds(60);
-    double partition_fraction = 0.2;
+    // 10% (and at least partition_count_min): with 10% loss at N = 1,000 about 8 members are
+    // suspect at any time, while a 50/50 split must be recognised before the first suspicion ends.
+    double partition_fraction = 0.1;
     uint32_t partition_count_min = 3;
     uint32_t netgroup_size_min = 3;
     double heal_fraction = 0.5;
@@ -196,8 +198,8 @@ enum class event_kind : uint8_t {
 struct membership_event {
     event_kind kind = event_kind::joined;
     instant at{};
-    node_id member{};         // zero for partition events
-    uint64_t incarnation = 0; // the member's, or ours for refuted
+    node_id member{};             // zero for partition events
+    uint64_t incarnation = 0;     // the member's, or ours for refuted
     std::vector<node_id> members; // partition events only
 };
 
@@ -288,8 +290,8 @@ private:
         uint64_t incarnation = 0;
         node_id accuser{}; // suspect, dead, unreachable
         member_state state = member_state::alive;
-        bool in_episode = false;       // in the current partition's set
-        bool episode_resolved = false; // ... and since alive, dead or left
+        bool in_episode = false;        // in the current partition's set
+        bool episode_resolved = false;  // ... and since alive, dead or left
         uint32_t suspicion_slot = none; // its index in m_suspicions
         instant state_since{};
         instant last_contact{};
@@ -301,7 +303,7 @@ private:
         instant start;
         duration min;
         duration max;
-        uint32_t expected; // K
+        uint32_t expected;             // K
         std::vector<node_id> accusers; // the first accuser, then confirmations (<= K + 1)
         instant deadline;
     };
@@ -372,8 +374,8 @@ private:
     void gossip_round(instant now, datagram_sink& out);
     void push_pull_round(instant now, datagram_sink& out);
     // first: a claim to lead the window (what the requester most needs to hear about itself).
-    void send_push_pull(const endpoint& to, bool reply_wanted, size_t size_max,
-                        datagram_sink& out, const claim* first = nullptr);
+    void send_push_pull(const endpoint& to, bool reply_wanted, size_t size_max, datagram_sink& out,
+                        const claim* first = nullptr);
     uint32_t pick_member(bool include_recently_failed, instant now, uint32_t exclude);
 
     // Datagrams.

@@ -122,8 +122,7 @@ using message = std::variant<ping, ack, ping_req, nack, gossip, push_pull>;
 [[nodiscard]] wire::result<size_t> encode(const message& m, mutable_bytes out) noexcept;
 
 // Decodes one payload of a given type (after decode_datagram()).
-[[nodiscard]] wire::result<message> decode_payload(wire::message_type type,
-                                                   bytes_view payload);
+[[nodiscard]] wire::result<message> decode_payload(wire::message_type type, bytes_view payload);
 // decode_datagram() then decode_payload(); unknown_type for a non-membership type,
 // datagram_too_large above datagram_size_max.
 [[nodiscard]] wire::result<message> decode(bytes_view datagram);

@@ -49,8 +49,8 @@ struct membership_world {
     // others (added later, or restarted fresh) join through add_seed() to the first seed_count.
     uint32_t preload_count = 0;
     uint32_t seed_count = 3;
-    std::vector<crypto::key_pair> keys;                 // by node index
-    std::vector<membership::claim> initial_claims;      // by node index, incarnation 0
+    std::vector<crypto::key_pair> keys;                    // by node index
+    std::vector<membership::claim> initial_claims;         // by node index, incarnation 0
     std::vector<membership::membership_counters> counters; // by node index, kept across restarts
     shared_claim_verifier verifier;
     // Called for every event of every node (node, the event, the node's local time).
@@ -65,7 +65,8 @@ struct membership_world {
     // A factory for world(): membership_nodes sharing this object (which must outlive the world).
     [[nodiscard]] node_factory factory();
     // Sum of one counter over all nodes, e.g. total(&membership_counters::bytes_sent).
-    [[nodiscard]] uint64_t total(std::atomic<uint64_t> membership::membership_counters::*field) const;
+    [[nodiscard]] uint64_t
+    total(std::atomic<uint64_t> membership::membership_counters::*field) const;
 };
 
 class membership_node final : public node {

@@ -67,8 +67,8 @@ struct false_positive_result {
 
 // Node 0 stalls (world::pause) for `stall`, then runs on for `after`.
 struct stall_result {
-    uint64_t deaths = 0;               // anyone declared dead, anywhere
-    uint64_t stalled_was_suspected = 0; // suspect events about the stalled node
+    uint64_t deaths = 0;                 // anyone declared dead, anywhere
+    uint64_t stalled_was_suspected = 0;  // suspect events about the stalled node
     uint64_t accusations_after_wake = 0; // suspect/dead events the stalled node raised after waking
     uint64_t stalled_refutations = 0;
 };
@@ -91,13 +91,13 @@ struct isolation_result {
 // The nodes split into two halves for `cut`, then heal for `after`.
 struct partition_result {
     uint32_t nodes = 0;
-    uint32_t reported_partition = 0;  // nodes that raised partition_suspected
-    uint64_t deaths = 0;              // dead events anywhere
-    uint32_t sets_on_other_side = 0;  // partition sets made only of the other half
-    duration suspected_max{0};        // partition start -> the last node's partition_suspected
-    uint32_t healed = 0;              // nodes that raised partition_healed
-    duration heal_max{0};             // heal -> the last node's partition_healed
-    uint32_t all_alive_at_end = 0;    // nodes that hold every other node alive at the end
+    uint32_t reported_partition = 0; // nodes that raised partition_suspected
+    uint64_t deaths = 0;             // dead events anywhere
+    uint32_t sets_on_other_side = 0; // partition sets made only of the other half
+    duration suspected_max{0};       // partition start -> the last node's partition_suspected
+    uint32_t healed = 0;             // nodes that raised partition_healed
+    duration heal_max{0};            // heal -> the last node's partition_healed
+    uint32_t all_alive_at_end = 0;   // nodes that hold every other node alive at the end
 };
 [[nodiscard]] partition_result run_partition(const membership_scenario& s,
                                              duration cut = std::chrono::seconds(60),

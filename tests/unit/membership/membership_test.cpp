@@ -171,10 +171,17 @@ TEST_CASE("membership messages round-trip and have one encoding", "[membership][
         CHECK(*decoded == m);
         // Every strict prefix fails to decode (truncation is always detected).
         for (size_t cut = 0; cut < bytes.size(); ++cut) {
-            std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+            std::vector<uint8_t> prefix(bytes.begin(),
+                                        bytes.begin() + static_cast<std::ptrdiff_t>(cut));
             CHECK_FALSE(decode(prefix));
         }
     }
+}
+
+TEST_CASE("the nack example of docs/PROTOCOL.md", "[membership][codec]") {
+    const std::vector<uint8_t> expected{0xa1, 0x4e, 0x01, 0x33, 0x00, 0x00, 0x05,
+                                        0x00, 0x05, 0x00, 0x00, 0x00, 0x00};
+    CHECK(bytes_of(nack{5, {}}) == expected);
 }
 
 TEST_CASE("membership decoders reject malformed fields", "[membership][codec]") {
@@ -224,7 +231,7 @@ TEST_CASE("suspicion bounds follow the Lifeguard formula", "[membership]") {
     CHECK(min == std::chrono::seconds(12)); // 4 * log10(1000) * 1 s
     CHECK(max == std::chrono::seconds(72));
     std::tie(min, max) = membership_core::suspicion_bounds(c, 5);
-    CHECK(min == std::chrono::seconds(4)); // log10 floored at 1
+    CHECK(min == std::chrono::seconds(4));                   // log10 floored at 1
     CHECK(membership_core::retransmit_limit(c, 1000) == 16); // 4 * ceil(log10(1001))
     CHECK(membership_core::retransmit_limit(c, 100) == 12);
 }
@@ -299,8 +306,8 @@ TEST_CASE("nobody can refute, revive or retire another node", "[membership]") {
     moved.address = make_ipv4(6, 6, 6, 6, 666);
     claim retire = alive_of(net.keys[2], net.addresses[2], 5);
     retire.kind = claim_kind::left; // the signature covers the kind
-    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{forged, moved, retire}}), net.addresses[1]},
-                              sink);
+    net.cores[0]->on_datagram(net.now,
+                              {bytes_of(gossip{{forged, moved, retire}}), net.addresses[1]}, sink);
     CHECK(net.counters[0]->drop_bad_signature.load() == 3);
     CHECK(net.view(0, 2) == member_state::suspect);
     CHECK(net.cores[0]->find(net.keys[2].id())->address == net.addresses[2]);
@@ -406,7 +413,8 @@ TEST_CASE("a suspicion that runs out while many members fail is a partition, not
 TEST_CASE("random datagrams never crash the core nor get a larger reply", "[membership]") {
     auto rng = test::seeded_rng(0x6d62);
     cluster net(3);
-    const auto valid = bytes_of(ping{1, net.keys[0].id(), {alive_of(net.keys[1], net.addresses[1], 3)}});
+    const auto valid =
+        bytes_of(ping{1, net.keys[0].id(), {alive_of(net.keys[1], net.addresses[1], 3)}});
     for (int round = 0; round < 3000; ++round) {
         std::vector<uint8_t> input;
         if (round % 2 == 0) {
