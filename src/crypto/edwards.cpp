@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace ainet::crypto::detail {
 
@@ -54,7 +55,37 @@ const base_data& base() noexcept {
     return data;
 }
 
+// The canonical encodings of the 8 points of order dividing 8: the multiples of one point of
+// order 8 (y = 2707385501144840649318225287225658788936804267575313519463743609750303402022,
+// x even), computed and checked once.
+std::array<std::array<uint8_t, 32>, 8> make_small_order_encodings() noexcept {
+    constexpr uint8_t order8[32] = {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0,
+                                    0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+                                    0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+                                    0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05};
+    ge_p3 t;
+    const bool decoded = ge_decode(t, order8);
+    AINET_ASSERT(decoded && ge_is_small_order(t));
+    const ge_cached step = ge_to_cached(t);
+    std::array<std::array<uint8_t, 32>, 8> out{};
+    ge_p3 current = ge_identity();
+    for (auto& encoding : out) {
+        encoding = ge_encode(current);
+        current = ge_to_p3(ge_add(current, step));
+    }
+    AINET_ASSERT(ge_encode(current) == out[0]); // t has order 8 exactly: back at the identity
+    return out;
+}
+
 } // namespace
+
+bool encoding_is_small_order(const uint8_t encoding[32]) noexcept {
+    static const auto encodings = make_small_order_encodings();
+    for (const auto& candidate : encodings)
+        if (std::memcmp(candidate.data(), encoding, 32) == 0)
+            return true;
+    return false;
+}
 
 bool ge_decode(ge_p3& out, const uint8_t encoding[32]) noexcept {
     if (!y_is_canonical(encoding))

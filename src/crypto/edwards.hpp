@@ -101,6 +101,10 @@ inline ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept {
 // True when [8]p is the identity, i.e. p's order divides 8. The predicate uses it twice: to
 // reject small-order A and R, and as the cofactored equation ([8]Q = identity).
 [[nodiscard]] bool ge_is_small_order(const ge_p3& p) noexcept;
+// ge_is_small_order for a point given by an encoding that ge_decode accepted: one comparison
+// against the 8 canonical encodings of the small-order points instead of three doublings.
+// Exact because ge_decode accepts only canonical encodings, so every point has exactly one.
+[[nodiscard]] bool encoding_is_small_order(const uint8_t encoding[32]) noexcept;
 // True when p and q are the same point.
 [[nodiscard]] bool ge_equal(const ge_p3& p, const ge_p3& q) noexcept;
 

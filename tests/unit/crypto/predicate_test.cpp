@@ -389,6 +389,35 @@ TEST_CASE("mixed-order and small-order A and R: single and batch agree",
     check_single_and_batch(rng, cases, expected);
 }
 
+TEST_CASE("encoding_is_small_order is ge_is_small_order on decoded encodings",
+          "[crypto][predicate]") {
+    auto rng = test::seeded_rng(75);
+    const auto torsion = torsion_points(rng);
+    size_t small = 0;
+    size_t checked = 0;
+    for (int attempt = 0; attempt < 400; ++attempt) {
+        uint8_t bytes[32];
+        for (auto& b : bytes)
+            b = static_cast<uint8_t>(rng());
+        cd::ge_p3 p;
+        if (!cd::ge_decode(p, bytes))
+            continue;
+        // p itself, p plus each torsion point (mixed order), and each torsion point alone.
+        const cd::ge_p3 t = torsion[static_cast<size_t>(attempt) % 8];
+        for (const cd::ge_p3& q : {p, add(p, t), t}) {
+            const auto encoding = cd::ge_encode(q);
+            cd::ge_p3 decoded;
+            REQUIRE(cd::ge_decode(decoded, encoding.data()));
+            const bool expected = cd::ge_is_small_order(q);
+            CHECK(cd::encoding_is_small_order(encoding.data()) == expected);
+            small += expected ? 1 : 0;
+            ++checked;
+        }
+    }
+    CHECK(checked > 300);
+    CHECK(small >= 8);
+}
+
 TEST_CASE("one forgery among n costs O(log n) batch checks", "[crypto][predicate]") {
     auto rng = test::seeded_rng(73);
     std::vector<std::vector<uint8_t>> messages;
