@@ -142,19 +142,12 @@ void resolve(const batch_workspace& w, size_t first, size_t last, bool known_bad
     }
 }
 
-// Records point p's non-zero NAF digits (naf[0..top)) and its top.
-void load_digits(batch_workspace& w, size_t p, const int8_t* naf, int top) noexcept {
-    w.top[p] = top;
-    size_t n = 0;
-    for (int d = 0; d < top; ++d) {
-        if (naf[d] != 0) {
-            AINET_ASSERT(n < naf_digits_max);
-            w.point_digit_position[p][n] = static_cast<uint8_t>(d);
-            w.point_digit_value[p][n] = naf[d];
-            ++n;
-        }
-    }
+// Records the non-zero NAF digits of point p's scalar, and its top.
+void load_digits(batch_workspace& w, size_t p, const scalar& k) noexcept {
+    const int n = wnaf_sparse(w.point_digit_position[p], w.point_digit_value[p], k.data(),
+                              point_naf_width);
     w.point_digit_count[p] = static_cast<uint8_t>(n);
+    w.top[p] = n == 0 ? 0 : w.point_digit_position[p][n - 1] + 1;
 }
 
 void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
@@ -165,7 +158,6 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
     randombytes_buf(randomness, 16 * requests.size());
 
     size_t count = 0; // valid-looking signatures placed in the workspace
-    int8_t naf[naf_size];
     for (size_t i = 0; i < requests.size(); ++i) {
         const verify_request& request = requests[i];
         verdicts[i] = false;
@@ -190,8 +182,8 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         const size_t pr = 2 * j + 1;
         ge_odd_multiples(w.tables[pa], point_table_size, a);
         ge_odd_multiples(w.tables[pr], point_table_size, r);
-        load_digits(w, pa, naf, wnaf(naf, zk.data(), point_naf_width));
-        load_digits(w, pr, naf, wnaf(naf, w.z[j].data(), point_naf_width));
+        load_digits(w, pa, zk);
+        load_digits(w, pr, w.z[j]);
     }
     // Group the digits by position (counting sort, stable in point order).
     uint32_t row_count[naf_size + 1] = {};

@@ -183,6 +183,57 @@ int wnaf(int8_t naf[naf_size], const uint8_t scalar[32], int width) noexcept {
     return top;
 }
 
+int wnaf_sparse(uint8_t* positions, int8_t* values, const uint8_t scalar[32],
+                int width) noexcept {
+    AINET_ASSERT(width >= 2 && width <= 8);
+    AINET_ASSERT(scalar[31] < 0x20);
+    // The remaining value v, 320 bits: each step subtracts the digit d at the lowest set bit
+    // (so the window's bits become 0) and, for a negative d, adds 2^(pos + width).
+    uint64_t words[5] = {0, 0, 0, 0, 0};
+    for (size_t i = 0; i < 32; ++i)
+        words[i / 8] |= uint64_t{scalar[i]} << (8 * (i % 8));
+    const uint64_t window_mask = (uint64_t{1} << width) - 1;
+    const uint64_t half = uint64_t{1} << (width - 1);
+    const int64_t full = int64_t{1} << width;
+    int count = 0;
+    int index = 0;
+    for (;;) {
+        while (index < 5 && words[index] == 0)
+            ++index;
+        if (index == 5)
+            break;
+        const int bit = __builtin_ctzll(words[index]);
+        const int pos = 64 * index + bit;
+        uint64_t window = words[index] >> bit;
+        if (bit + width > 64 && index < 4)
+            window |= words[index + 1] << (64 - bit);
+        window &= window_mask;
+        words[index] &= ~(window_mask << bit);
+        if (bit + width > 64 && index < 4)
+            words[index + 1] &= ~(window_mask >> (64 - bit));
+        AINET_ASSERT(pos < naf_size);
+        positions[count] = static_cast<uint8_t>(pos);
+        if (window < half) {
+            values[count] = static_cast<int8_t>(window);
+        } else {
+            values[count] = static_cast<int8_t>(static_cast<int64_t>(window) - full);
+            // Add 2^(pos + width), carrying through full words.
+            const int carry_pos = pos + width;
+            int carry_index = carry_pos / 64;
+            uint64_t add = uint64_t{1} << (carry_pos % 64);
+            while (carry_index < 5) {
+                words[carry_index] += add;
+                if (words[carry_index] != 0)
+                    break;
+                add = 1;
+                ++carry_index;
+            }
+        }
+        ++count;
+    }
+    return count;
+}
+
 void ge_odd_multiples(ge_cached* out, int count, const ge_p3& p) noexcept {
     AINET_ASSERT(count >= 1);
     out[0] = ge_to_cached(p);

@@ -117,6 +117,12 @@ inline ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept {
 inline constexpr int naf_size = 256;
 int wnaf(int8_t naf[naf_size], const uint8_t scalar[32], int width) noexcept;
 
+// The same digits as wnaf, sparse: positions[k] and values[k] for the non-zero ones, in
+// increasing position; returns their count. Faster than wnaf and a scan of its output (no
+// 256-entry array to clear and walk), for the batch verifier, which only needs these.
+// positions and values must hold naf_size / width + 1 entries.
+int wnaf_sparse(uint8_t* positions, int8_t* values, const uint8_t scalar[32], int width) noexcept;
+
 // Odd multiples P, 3P, 5P, ..., (2 count - 1)P of a point, as addends.
 void ge_odd_multiples(ge_cached* out, int count, const ge_p3& p) noexcept;
 
