@@ -217,7 +217,8 @@ int wnaf_sparse(uint8_t* positions, int8_t* values, const uint8_t scalar[32],
             values[count] = static_cast<int8_t>(window);
         } else {
             values[count] = static_cast<int8_t>(static_cast<int64_t>(window) - full);
-            // Add 2^(pos + width), carrying through full words.
+            // Add 2^(pos + width), carrying through full words. Every bit below pos + width is
+            // 0 by now, so a word that overflows wraps to exactly 0: that is the carry test.
             const int carry_pos = pos + width;
             int carry_index = carry_pos / 64;
             uint64_t add = uint64_t{1} << (carry_pos % 64);
