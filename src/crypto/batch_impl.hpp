@@ -2,9 +2,9 @@
 // The batch verifier's engine (see batch_verify.cpp): private to src/crypto.
 //
 // A batch_workspace holds everything one batch needs for up to batch_chunk_max signatures
-// (decoded points as tables of odd multiples, scalars, the transposed NAF digits), so
-// verification allocates nothing once a workspace exists. One workspace serves one thread at a
-// time.
+// (decoded points as tables of odd multiples, scalars, the non-zero NAF digits grouped by
+// position), so verification allocates nothing once a workspace exists. One workspace serves
+// one thread at a time.
 
 #include <ainet/crypto/batch_verifier.hpp>
 #include <ainet/crypto/ed25519.hpp>

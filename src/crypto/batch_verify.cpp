@@ -36,6 +36,10 @@ thread_local uint64_t checks_on_this_thread = 0;
 
 } // namespace
 
+// The most non-zero digits in a width-5 NAF of a scalar below 2^253: at most one in any 5
+// consecutive positions.
+constexpr size_t naf_digits_max = naf_size / point_naf_width + 1;
+
 struct batch_workspace {
     // Per valid signature j: its request index, S_j, z_j.
     uint32_t request_index[batch_chunk_max];
@@ -44,9 +48,20 @@ struct batch_workspace {
     // Per point: odd multiples, and the highest non-zero NAF digit + 1.
     ge_cached tables[points_max][point_table_size];
     int top[points_max];
-    // digits[i][p]: NAF digit i of point p's scalar (z_j k_j for A_j, z_j for R_j), transposed
-    // so that one step of the shared doubling chain reads one contiguous row.
-    int8_t digits[naf_size][points_max];
+    // The non-zero NAF digits of all points' scalars (z_j k_j for A_j, z_j for R_j), grouped
+    // by digit position: row i's digits are entries[row_start[i] .. row_start[i + 1]), in
+    // increasing point order. One step of the shared doubling chain reads one short run (about
+    // a sixth of the points have a digit per row) instead of scanning every point's digit.
+    struct digit_entry {
+        uint16_t point;
+        int8_t digit;
+    };
+    uint32_t row_start[naf_size + 1];
+    digit_entry entries[points_max * naf_digits_max];
+    // Scratch while a chunk is loaded: each point's non-zero digits (position, value).
+    uint8_t point_digit_count[points_max];
+    uint8_t point_digit_position[points_max][naf_digits_max];
+    int8_t point_digit_value[points_max][naf_digits_max];
 };
 
 void batch_workspace_deleter::operator()(batch_workspace* workspace) const noexcept {
@@ -84,12 +99,17 @@ bool check_range(const batch_workspace& w, size_t first, size_t last) noexcept {
             t = ge_madd(ge_to_p3(t), base_table[bd / 2]);
         else if (bd < 0)
             t = ge_msub(ge_to_p3(t), base_table[-bd / 2]);
-        const int8_t* row = w.digits[i];
-        for (size_t p = point_first; p < point_last; ++p) {
-            const int8_t d = row[p];
+        const uint32_t row_end = w.row_start[i + 1];
+        for (uint32_t e = w.row_start[i]; e < row_end; ++e) {
+            const size_t p = w.entries[e].point;
+            if (p < point_first)
+                continue;
+            if (p >= point_last)
+                break; // the row is in point order
+            const int8_t d = w.entries[e].digit;
             if (d > 0)
                 t = ge_add(ge_to_p3(t), w.tables[p][d / 2]);
-            else if (d < 0)
+            else
                 t = ge_sub(ge_to_p3(t), w.tables[p][-d / 2]);
         }
     }
@@ -122,6 +142,14 @@ void resolve(const batch_workspace& w, size_t first, size_t last, bool known_bad
     }
 }
 
+// Records the non-zero NAF digits of point p's scalar, and its top.
+void load_digits(batch_workspace& w, size_t p, const scalar& k) noexcept {
+    const int n = wnaf_sparse(w.point_digit_position[p], w.point_digit_value[p], k.data(),
+                              point_naf_width);
+    w.point_digit_count[p] = static_cast<uint8_t>(n);
+    w.top[p] = n == 0 ? 0 : w.point_digit_position[p][n - 1] + 1;
+}
+
 void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
                   std::span<bool> verdicts) noexcept {
     AINET_ASSERT(requests.size() <= batch_chunk_max);
@@ -129,11 +157,7 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
     uint8_t randomness[batch_chunk_max][16];
     randombytes_buf(randomness, 16 * requests.size());
 
-    // Clear the digit columns this chunk may use; below, only non-zero digits are written.
-    for (auto& row : w.digits)
-        std::memset(row, 0, 2 * requests.size());
     size_t count = 0; // valid-looking signatures placed in the workspace
-    int8_t naf[naf_size];
     for (size_t i = 0; i < requests.size(); ++i) {
         const verify_request& request = requests[i];
         verdicts[i] = false;
@@ -142,7 +166,8 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         ge_p3 a;
         ge_p3 r;
         if (!scalar_is_canonical(s_bytes) || !ge_decode(a, request.key.data()) ||
-            ge_is_small_order(a) || !ge_decode(r, r_bytes) || ge_is_small_order(r))
+            encoding_is_small_order(request.key.data()) || !ge_decode(r, r_bytes) ||
+            encoding_is_small_order(r_bytes))
             continue; // rules 1-3 fail: invalid, no need to batch it
         const size_t j = count++;
         w.request_index[j] = static_cast<uint32_t>(i);
@@ -157,15 +182,23 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         const size_t pr = 2 * j + 1;
         ge_odd_multiples(w.tables[pa], point_table_size, a);
         ge_odd_multiples(w.tables[pr], point_table_size, r);
-        w.top[pa] = wnaf(naf, zk.data(), point_naf_width);
-        for (int d = 0; d < w.top[pa]; ++d)
-            if (naf[d] != 0)
-                w.digits[d][pa] = naf[d];
-        w.top[pr] = wnaf(naf, w.z[j].data(), point_naf_width);
-        for (int d = 0; d < w.top[pr]; ++d)
-            if (naf[d] != 0)
-                w.digits[d][pr] = naf[d];
+        load_digits(w, pa, zk);
+        load_digits(w, pr, w.z[j]);
     }
+    // Group the digits by position (counting sort, stable in point order).
+    uint32_t row_count[naf_size + 1] = {};
+    for (size_t p = 0; p < 2 * count; ++p)
+        for (size_t e = 0; e < w.point_digit_count[p]; ++e)
+            ++row_count[w.point_digit_position[p][e] + 1];
+    w.row_start[0] = 0;
+    for (size_t i = 0; i < naf_size; ++i)
+        w.row_start[i + 1] = w.row_start[i] + row_count[i + 1];
+    uint32_t next[naf_size];
+    std::memcpy(next, w.row_start, sizeof next);
+    for (size_t p = 0; p < 2 * count; ++p)
+        for (size_t e = 0; e < w.point_digit_count[p]; ++e)
+            w.entries[next[w.point_digit_position[p][e]]++] = {
+                static_cast<uint16_t>(p), w.point_digit_value[p][e]};
     if (count > 0)
         resolve(w, 0, count, false, verdicts);
     sodium_memzero(randomness, sizeof randomness);

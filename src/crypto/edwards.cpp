@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace ainet::crypto::detail {
 
@@ -54,7 +55,37 @@ const base_data& base() noexcept {
     return data;
 }
 
+// The canonical encodings of the 8 points of order dividing 8: the multiples of one point of
+// order 8 (y = 2707385501144840649318225287225658788936804267575313519463743609750303402022,
+// x even), computed and checked once.
+std::array<std::array<uint8_t, 32>, 8> make_small_order_encodings() noexcept {
+    constexpr uint8_t order8[32] = {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0,
+                                    0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+                                    0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+                                    0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05};
+    ge_p3 t;
+    const bool decoded = ge_decode(t, order8);
+    AINET_ASSERT(decoded && ge_is_small_order(t));
+    const ge_cached step = ge_to_cached(t);
+    std::array<std::array<uint8_t, 32>, 8> out{};
+    ge_p3 current = ge_identity();
+    for (auto& encoding : out) {
+        encoding = ge_encode(current);
+        current = ge_to_p3(ge_add(current, step));
+    }
+    AINET_ASSERT(ge_encode(current) == out[0]); // t has order 8 exactly: back at the identity
+    return out;
+}
+
 } // namespace
+
+bool encoding_is_small_order(const uint8_t encoding[32]) noexcept {
+    static const auto encodings = make_small_order_encodings();
+    for (const auto& candidate : encodings)
+        if (std::memcmp(candidate.data(), encoding, 32) == 0)
+            return true;
+    return false;
+}
 
 bool ge_decode(ge_p3& out, const uint8_t encoding[32]) noexcept {
     if (!y_is_canonical(encoding))
@@ -150,6 +181,58 @@ int wnaf(int8_t naf[naf_size], const uint8_t scalar[32], int width) noexcept {
     }
     AINET_ASSERT(carry == 0);
     return top;
+}
+
+int wnaf_sparse(uint8_t* positions, int8_t* values, const uint8_t scalar[32],
+                int width) noexcept {
+    AINET_ASSERT(width >= 2 && width <= 8);
+    AINET_ASSERT(scalar[31] < 0x20);
+    // The remaining value v, 320 bits: each step subtracts the digit d at the lowest set bit
+    // (so the window's bits become 0) and, for a negative d, adds 2^(pos + width).
+    uint64_t words[5] = {0, 0, 0, 0, 0};
+    for (size_t i = 0; i < 32; ++i)
+        words[i / 8] |= uint64_t{scalar[i]} << (8 * (i % 8));
+    const uint64_t window_mask = (uint64_t{1} << width) - 1;
+    const uint64_t half = uint64_t{1} << (width - 1);
+    const int64_t full = int64_t{1} << width;
+    int count = 0;
+    int index = 0;
+    for (;;) {
+        while (index < 5 && words[index] == 0)
+            ++index;
+        if (index == 5)
+            break;
+        const int bit = __builtin_ctzll(words[index]);
+        const int pos = 64 * index + bit;
+        uint64_t window = words[index] >> bit;
+        if (bit + width > 64 && index < 4)
+            window |= words[index + 1] << (64 - bit);
+        window &= window_mask;
+        words[index] &= ~(window_mask << bit);
+        if (bit + width > 64 && index < 4)
+            words[index + 1] &= ~(window_mask >> (64 - bit));
+        AINET_ASSERT(pos < naf_size);
+        positions[count] = static_cast<uint8_t>(pos);
+        if (window < half) {
+            values[count] = static_cast<int8_t>(window);
+        } else {
+            values[count] = static_cast<int8_t>(static_cast<int64_t>(window) - full);
+            // Add 2^(pos + width), carrying through full words. Every bit below pos + width is
+            // 0 by now, so a word that overflows wraps to exactly 0: that is the carry test.
+            const int carry_pos = pos + width;
+            int carry_index = carry_pos / 64;
+            uint64_t add = uint64_t{1} << (carry_pos % 64);
+            while (carry_index < 5) {
+                words[carry_index] += add;
+                if (words[carry_index] != 0)
+                    break;
+                add = 1;
+                ++carry_index;
+            }
+        }
+        ++count;
+    }
+    return count;
 }
 
 void ge_odd_multiples(ge_cached* out, int count, const ge_p3& p) noexcept {

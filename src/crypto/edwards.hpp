@@ -101,6 +101,10 @@ inline ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept {
 // True when [8]p is the identity, i.e. p's order divides 8. The predicate uses it twice: to
 // reject small-order A and R, and as the cofactored equation ([8]Q = identity).
 [[nodiscard]] bool ge_is_small_order(const ge_p3& p) noexcept;
+// ge_is_small_order for a point given by an encoding that ge_decode accepted: one comparison
+// against the 8 canonical encodings of the small-order points instead of three doublings.
+// Exact because ge_decode accepts only canonical encodings, so every point has exactly one.
+[[nodiscard]] bool encoding_is_small_order(const uint8_t encoding[32]) noexcept;
 // True when p and q are the same point.
 [[nodiscard]] bool ge_equal(const ge_p3& p, const ge_p3& q) noexcept;
 
@@ -112,6 +116,12 @@ inline ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept {
 // most one non-zero. Returns the index of the highest non-zero digit plus one (0 for 0).
 inline constexpr int naf_size = 256;
 int wnaf(int8_t naf[naf_size], const uint8_t scalar[32], int width) noexcept;
+
+// The same digits as wnaf, sparse: positions[k] and values[k] for the non-zero ones, in
+// increasing position; returns their count. Faster than wnaf and a scan of its output (no
+// 256-entry array to clear and walk), for the batch verifier, which only needs these.
+// positions and values must hold naf_size / width + 1 entries.
+int wnaf_sparse(uint8_t* positions, int8_t* values, const uint8_t scalar[32], int width) noexcept;
 
 // Odd multiples P, 3P, 5P, ..., (2 count - 1)P of a point, as addends.
 void ge_odd_multiples(ge_cached* out, int count, const ge_p3& p) noexcept;

@@ -19,9 +19,9 @@ bool verify_predicate(const public_key& key, bytes_view message, const signature
     // Rules 2 and 3: canonical encodings of curve points, neither of small order.
     ge_p3 a;
     ge_p3 r;
-    if (!ge_decode(a, key.data()) || ge_is_small_order(a))
+    if (!ge_decode(a, key.data()) || encoding_is_small_order(key.data()))
         return false;
-    if (!ge_decode(r, r_bytes) || ge_is_small_order(r))
+    if (!ge_decode(r, r_bytes) || encoding_is_small_order(r_bytes))
         return false;
     // Rule 4: [8]([S]B - [k]A - R) = identity.
     const scalar k = challenge(r_bytes, key.data(), message);

@@ -10,5 +10,6 @@ namespace ainet::bench {
 // Returns the function that runs the subcommand once parsing chose it (its exit code).
 std::function<int()> add_relay_command(CLI::App& app);
 std::function<int()> add_reliable_command(CLI::App& app);
+std::function<int()> add_verify_command(CLI::App& app);
 
 } // namespace ainet::bench

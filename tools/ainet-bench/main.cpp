@@ -6,6 +6,7 @@
 //   ainet-bench sim [--nodes N]... [--seconds S] [--seed X] [--json]
 //   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count N] [--mode both|ping]
 //   ainet-bench reliable-sim [--messages N] [--size B] [--loss L]... [--json]
+//   ainet-bench verify [--sizes 1,4,...,256] [--seconds S] [--repetitions N] [--json]
 //
 // Exit codes: 0 success; 1 the benchmark failed; 2 usage errors.
 #include "commands.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     auto run_relay = ainet::bench::add_relay_command(app);
     auto run_reliable = ainet::bench::add_reliable_command(app);
+    auto run_verify = ainet::bench::add_verify_command(app);
     ainet::bench::add_sim_command(app); // runs from its parse callback
     ainet::bench::add_reliable_sim_command(app); // likewise
     try {
@@ -32,5 +34,7 @@ int main(int argc, char** argv) {
         return run_relay();
     if (app.get_subcommand("reliable")->parsed())
         return run_reliable();
+    if (app.get_subcommand("verify")->parsed())
+        return run_verify();
     return 0;
 }

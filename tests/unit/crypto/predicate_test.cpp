@@ -23,6 +23,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -387,6 +388,72 @@ TEST_CASE("mixed-order and small-order A and R: single and batch agree",
         expected.push_back(false);
     }
     check_single_and_batch(rng, cases, expected);
+}
+
+TEST_CASE("wnaf_sparse gives wnaf's non-zero digits", "[crypto][predicate]") {
+    auto rng = test::seeded_rng(76);
+    for (int round = 0; round < 3000; ++round) {
+        cd::scalar k{};
+        for (auto& b : k)
+            b = static_cast<uint8_t>(rng());
+        // Random values below 2^253, with runs of ones and zeros (carries through whole words)
+        // and short scalars (like the 128-bit z_i) mixed in.
+        k[31] &= 0x1f;
+        if (round % 4 == 1)
+            std::fill(k.begin() + 4, k.begin() + 28, uint8_t{0xff});
+        if (round % 4 == 2)
+            std::fill(k.begin() + 16, k.end(), uint8_t{0});
+        if (round % 4 == 3)
+            k[31] = 0x1f;
+        for (int width : {2, 5, 8}) {
+            int8_t naf[cd::naf_size];
+            const int top = cd::wnaf(naf, k.data(), width);
+            uint8_t positions[cd::naf_size];
+            int8_t values[cd::naf_size];
+            const int count = cd::wnaf_sparse(positions, values, k.data(), width);
+            REQUIRE(count <= cd::naf_size / width + 1);
+            int expected = 0;
+            for (int i = 0; i < cd::naf_size; ++i) {
+                if (naf[i] == 0)
+                    continue;
+                REQUIRE(expected < count);
+                CHECK(positions[expected] == i);
+                CHECK(values[expected] == naf[i]);
+                ++expected;
+            }
+            CHECK(count == expected);
+            CHECK((count == 0 ? 0 : positions[count - 1] + 1) == top);
+        }
+    }
+}
+
+TEST_CASE("encoding_is_small_order is ge_is_small_order on decoded encodings",
+          "[crypto][predicate]") {
+    auto rng = test::seeded_rng(75);
+    const auto torsion = torsion_points(rng);
+    size_t small = 0;
+    size_t checked = 0;
+    for (int attempt = 0; attempt < 400; ++attempt) {
+        uint8_t bytes[32];
+        for (auto& b : bytes)
+            b = static_cast<uint8_t>(rng());
+        cd::ge_p3 p;
+        if (!cd::ge_decode(p, bytes))
+            continue;
+        // p itself, p plus each torsion point (mixed order), and each torsion point alone.
+        const cd::ge_p3 t = torsion[static_cast<size_t>(attempt) % 8];
+        for (const cd::ge_p3& q : {p, add(p, t), t}) {
+            const auto encoding = cd::ge_encode(q);
+            cd::ge_p3 decoded;
+            REQUIRE(cd::ge_decode(decoded, encoding.data()));
+            const bool expected = cd::ge_is_small_order(q);
+            CHECK(cd::encoding_is_small_order(encoding.data()) == expected);
+            small += expected ? 1 : 0;
+            ++checked;
+        }
+    }
+    CHECK(checked > 300);
+    CHECK(small >= 8);
 }
 
 TEST_CASE("one forgery among n costs O(log n) batch checks", "[crypto][predicate]") {
