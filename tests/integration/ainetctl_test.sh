@@ -145,7 +145,8 @@ run_daemon() {
     "$AINETD" --config node.json 2> daemon.log &
     DAEMON_PID=$!
     local tries=0
-    until grep -qs '^ainetd: started' daemon.log; do
+    # Structured start-up line (node/log.hpp): time, level, node id prefix, shard, event.
+    until grep -Eqs '^[0-9T:.-]+Z info node=[0-9a-f]{8} shard=- started ' daemon.log; do
         kill -0 "$DAEMON_PID" 2>/dev/null || die "ainetd exited early: $(cat daemon.log)"
         (( ++tries <= 100 )) || die "ainetd did not log its start-up line in 10 s"
         sleep 0.1
@@ -164,7 +165,8 @@ run_daemon() {
     wait "$DAEMON_PID" || rc=$?
     DAEMON_PID=
     [[ $rc -eq 0 ]] || die "ainetd exited $rc after SIG$signal: $(cat daemon.log)"
-    grep -q "received SIG$signal, shutting down" daemon.log || die "no shutdown line"
+    grep -q "signal signal=SIG$signal action=\"shutting down\"" daemon.log || die "no shutdown line"
+    grep -q ' info node=[0-9a-f]* shard=- stopped' daemon.log || die "no stopped line"
 }
 run_daemon TERM
 [[ -d state ]] || die "ainetd did not create its data_dir"
