@@ -9,7 +9,11 @@
 // signal; 2 when start-up fails (the message names the file and the field).
 //
 // Logs: structured lines on stderr (node/log.hpp), at the config's log_level; events are
-// started, io_backend_fallback, startup_failed, signal, stopping, stopped.
+// started, io_backend_fallback, startup_failed, signal, stopped (drained=yes|timeout).
+//
+// Shutdown on SIGTERM or SIGINT is a drain (relay_node::drain_and_stop): the HTTP listener
+// closes, each shard runs its services' drain hooks until they have flushed what they hold and
+// its send queue is empty (at most drain_timeout), then the shards stop.
 //
 // Signals: SIGINT and SIGTERM are blocked in every thread before anything else runs, and the
 // main thread takes them with sigwait(), so no handler runs asynchronously and nothing spins.
@@ -23,6 +27,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -39,6 +44,9 @@ using ainet::node::log_level;
 
 constexpr int exit_ok = 0;
 constexpr int exit_startup_failed = 2;
+// How long a SIGTERM/SIGINT drain may take before the shards are stopped anyway; well below
+// systemd's TimeoutStopSec (tools/systemd/ainetd.service) so ainetd exits on its own.
+constexpr ainet::duration drain_timeout = std::chrono::seconds(5);
 
 int startup_failed(const std::string& message) {
     log_event(log_level::error, "startup_failed").field("error", message);
@@ -121,7 +129,13 @@ int main(int argc, char** argv) {
     log_event(log_level::info, "signal")
         .field("signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM")
         .field("action", "shutting down");
-    node.stop();
-    log_event(log_level::info, "stopped");
+    // Graceful: stop accepting, let the shards drain (shard_service::on_drain), then stop.
+    const auto drain_started = std::chrono::steady_clock::now();
+    const bool drained = node.drain_and_stop(drain_timeout);
+    const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - drain_started);
+    log_event(drained ? log_level::info : log_level::warn, "stopped")
+        .field("drained", drained ? "yes" : "timeout")
+        .field("drain_ms", int64_t{drain_ms.count()});
     return exit_ok;
 }
