@@ -13,6 +13,10 @@ namespace ainet::node {
 namespace {
 
 constexpr uint32_t message_route_update = 1;
+// From the control thread: start draining (drain_and_stop).
+constexpr uint32_t message_drain = 2;
+// While draining, how often a shard re-asks its services' drain hooks.
+constexpr duration drain_poll_interval = std::chrono::milliseconds(1);
 constexpr uint64_t timer_upkeep = 1;
 constexpr duration upkeep_interval = std::chrono::milliseconds(100);
 
@@ -43,9 +47,10 @@ public:
     relay_app(const relay::relay_config& config, const crypto::key_pair& keys,
               const crypto::mac_key& cookie_key, relay::relay_counters& counters,
               std::vector<std::unique_ptr<shard_service>> services,
-              const std::array<uint8_t, 256>& service_of_type)
+              const std::array<uint8_t, 256>& service_of_type,
+              std::atomic<uint32_t>& drained_shards)
         : m_core(config, keys, cookie_key, counters), m_services(std::move(services)),
-          m_service_of_type(service_of_type) {}
+          m_service_of_type(service_of_type), m_drained_shards(drained_shards) {}
 
     void on_start(runtime::shard_context& ctx) override {
         // The wheel is sized from limits; failing to arm the only timer is a bug, not load.
@@ -88,6 +93,8 @@ public:
         }
         if (msg.kind == message_route_update)
             m_core.apply_route(decode_route(msg));
+        else if (msg.kind == message_drain)
+            m_draining = true;
     }
 
     void on_timer(runtime::shard_context& ctx, timer::timer_id, uint64_t cookie) noexcept override {
@@ -107,6 +114,19 @@ public:
         duration sleep = duration::max();
         for (auto& service : m_services)
             sleep = std::min(sleep, service->on_tick(ctx));
+        if (m_draining && !m_drained) {
+            // Every hook is asked every turn (each flushes what it can); done when all say so
+            // and what they flushed has left the send queue.
+            bool done = true;
+            for (auto& service : m_services)
+                done = service->on_drain(ctx) && done;
+            if (done && ctx.tx.empty()) {
+                m_drained = true;
+                m_drained_shards.fetch_add(1, std::memory_order_release);
+            } else {
+                sleep = std::min(sleep, drain_poll_interval);
+            }
+        }
         return sleep;
     }
 
@@ -145,6 +165,9 @@ private:
     std::vector<std::unique_ptr<shard_service>> m_services;
     std::array<uint8_t, 256> m_service_of_type;
     std::vector<runtime::rx_datagram> m_relay_batch;
+    std::atomic<uint32_t>& m_drained_shards;
+    bool m_draining = false;
+    bool m_drained = false;
 };
 
 } // namespace
@@ -202,7 +225,7 @@ bool relay_node::start(std::string& error) {
                                                   service_slot(static_cast<uint32_t>(i + 1))));
         return std::make_unique<relay_app>(m_options.relay, m_keys, m_cookie_key,
                                            *m_relay_counters[to_index(id)], std::move(services),
-                                           m_service_of_type);
+                                           m_service_of_type, m_drained_shards);
     });
     if (auto started = m_shards->start(); !started) {
         error = "udp " + to_string(m_config.udp_listen) + ": " +
@@ -236,6 +259,38 @@ void relay_node::stop() noexcept {
         m_control->stop();
     if (m_shards)
         m_shards->stop();
+}
+
+bool relay_node::drain_and_stop(duration timeout) noexcept {
+    if (!m_shards)
+        return true;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // (1) Stop accepting: no new HTTP requests; those in flight finish.
+    if (m_control)
+        m_control->stop();
+    // (2) Drain: ask every shard (a full queue is retried until the deadline), then wait.
+    const uint16_t count = m_shards->shard_count();
+    std::vector<bool> asked(count, false);
+    uint16_t asked_count = 0;
+    bool drained = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (uint16_t s = 0; s < count; ++s) {
+            runtime::shard_message msg;
+            msg.kind = message_drain;
+            if (!asked[s] && m_shards->post_from_control(shard_id{s}, msg)) {
+                asked[s] = true;
+                ++asked_count;
+            }
+        }
+        if (asked_count == count && m_drained_shards.load(std::memory_order_acquire) == count) {
+            drained = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // (3) Stop: each shard flushes its send queue once more on the way out.
+    m_shards->stop();
+    return drained;
 }
 
 endpoint relay_node::udp_endpoint() const noexcept { return m_shards->local_endpoint(); }

@@ -145,7 +145,8 @@ run_daemon() {
     "$AINETD" --config node.json 2> daemon.log &
     DAEMON_PID=$!
     local tries=0
-    until grep -qs '^ainetd: started' daemon.log; do
+    # Structured start-up line (node/log.hpp): time, level, node id prefix, shard, event.
+    until grep -Eqs '^[0-9T:.-]+Z info node=[0-9a-f]{8} shard=- started ' daemon.log; do
         kill -0 "$DAEMON_PID" 2>/dev/null || die "ainetd exited early: $(cat daemon.log)"
         (( ++tries <= 100 )) || die "ainetd did not log its start-up line in 10 s"
         sleep 0.1
@@ -164,7 +165,9 @@ run_daemon() {
     wait "$DAEMON_PID" || rc=$?
     DAEMON_PID=
     [[ $rc -eq 0 ]] || die "ainetd exited $rc after SIG$signal: $(cat daemon.log)"
-    grep -q "received SIG$signal, shutting down" daemon.log || die "no shutdown line"
+    grep -q "signal signal=SIG$signal action=\"shutting down\"" daemon.log || die "no shutdown line"
+    grep -Eq ' info node=[0-9a-f]{8} shard=- stopped drained=yes drain_ms=[0-9]+$' daemon.log \
+        || die "no drained stop line: $(cat daemon.log)"
 }
 run_daemon TERM
 [[ -d state ]] || die "ainetd did not create its data_dir"
@@ -173,6 +176,27 @@ run_daemon INT
 step "ainetd start-up failures exit 2 naming the file"
 expect_rc 2 "$AINETD" --config bad_node.json 2> fail.txt
 grep -q 'bad_node.json: /udp_listen' fail.txt || die "message: $(cat fail.txt)"
+grep -Eq '^[0-9T:.-]+Z error node=- shard=- startup_failed error=' fail.txt \
+    || die "start-up failure is not a structured log line: $(cat fail.txt)"
+# Every kind of config error names its file and field (JSON pointer), as `config check` does.
+expect_rc 2 "$AINETD" --config bad_limits.json 2> fail.txt
+grep -q 'bad_limits.json: /limits/recv_buffer_count' fail.txt || die "message: $(cat fail.txt)"
+echo '{"udp_listen": "127.0.0.1:7000", "colour": "blue"}' > unknown_field.json
+expect_rc 2 "$AINETD" --config unknown_field.json 2> fail.txt
+grep -q 'unknown_field.json: /colour' fail.txt || die "message: $(cat fail.txt)"
+echo '{"shard_count": "two"}' > wrong_type.json
+expect_rc 2 "$AINETD" --config wrong_type.json 2> fail.txt
+grep -q 'wrong_type.json: /shard_count' fail.txt || die "message: $(cat fail.txt)"
+echo '{"log_level": "chatty"}' > bad_level.json
+expect_rc 2 "$AINETD" --config bad_level.json 2> fail.txt
+grep -q 'bad_level.json: /log_level' fail.txt || die "message: $(cat fail.txt)"
+sed 's/"bootstrap.json"/"dup.json"/' node.json > node_dup_bootstrap.json
+expect_rc 2 "$AINETD" --config node_dup_bootstrap.json 2> fail.txt
+grep -q 'dup.json: /nodes/1/public_key' fail.txt || die "message: $(cat fail.txt)"
+: > not_a_dir
+sed 's/"data_dir": "state"/"data_dir": "not_a_dir"/' node.json > file_data_dir.json
+expect_rc 2 "$AINETD" --config file_data_dir.json 2> fail.txt
+grep -q 'data_dir .*not_a_dir' fail.txt || die "message: $(cat fail.txt)"
 chmod 644 alice.key
 expect_rc 2 "$AINETD" --config node.json 2> fail.txt
 grep -q 'alice.key' fail.txt || die "message: $(cat fail.txt)"

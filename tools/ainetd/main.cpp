@@ -8,6 +8,13 @@
 // SIGINT or SIGTERM, then stops the shards and exits. Exit codes: 0 after a clean shutdown on a
 // signal; 2 when start-up fails (the message names the file and the field).
 //
+// Logs: structured lines on stderr (node/log.hpp), at the config's log_level; events are
+// started, io_backend_fallback, startup_failed, signal, stopped (drained=yes|timeout).
+//
+// Shutdown on SIGTERM or SIGINT is a drain (relay_node::drain_and_stop): the HTTP listener
+// closes, each shard runs its services' drain hooks until they have flushed what they hold and
+// its send queue is empty (at most drain_timeout), then the shards stop.
+//
 // Signals: SIGINT and SIGTERM are blocked in every thread before anything else runs, and the
 // main thread takes them with sigwait(), so no handler runs asynchronously and nothing spins.
 
@@ -15,14 +22,15 @@
 #include <ainet/config/node_config.hpp>
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
+#include <ainet/node/log.hpp>
 #include <ainet/node/relay_node.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <pthread.h>
 #include <string>
 #include <thread>
@@ -31,12 +39,17 @@ namespace {
 
 namespace config = ainet::config;
 namespace crypto = ainet::crypto;
+using ainet::node::log_event;
+using ainet::node::log_level;
 
 constexpr int exit_ok = 0;
 constexpr int exit_startup_failed = 2;
+// How long a SIGTERM/SIGINT drain may take before the shards are stopped anyway; well below
+// systemd's TimeoutStopSec (tools/systemd/ainetd.service) so ainetd exits on its own.
+constexpr ainet::duration drain_timeout = std::chrono::seconds(5);
 
 int startup_failed(const std::string& message) {
-    std::cerr << "ainetd: start-up failed: " << message << '\n';
+    log_event(log_level::error, "startup_failed").field("error", message);
     return exit_startup_failed;
 }
 
@@ -69,9 +82,12 @@ int main(int argc, char** argv) {
     if (!cfg)
         return startup_failed(cfg.error().message());
 
+    ainet::node::set_log_level(cfg->log);
+
     auto keys = crypto::load_key_file(cfg->key_file);
     if (!keys)
         return startup_failed(crypto::describe_key_file_error(cfg->key_file, keys.error()));
+    ainet::node::set_log_node(keys->id());
 
     size_t bootstrap_node_count = 0;
     if (!cfg->bootstrap_file.empty()) {
@@ -92,25 +108,34 @@ int main(int argc, char** argv) {
     if (!node.start(error))
         return startup_failed(error);
     if (!node.backend_fallback_reason().empty())
-        std::cerr << "ainetd: io_uring not used (" << node.backend_fallback_reason()
-                  << "); running the epoll backend" << std::endl;
-    std::cerr << "ainetd: started node_id=" << ainet::to_hex(keys->public_key_bytes())
-              << " udp=" << ainet::to_string(node.udp_endpoint())
-              << " http=" << ainet::to_string(node.http_endpoint())
-              << " shards=" << node.shard_count()
-              << " backend=" << ainet::runtime::to_string(node.backend())
-              << " data_dir=" << cfg->data_dir.string()
-              << " bootstrap_nodes=" << bootstrap_node_count
-              << " log_level=" << config::to_string(cfg->log) << std::endl;
+        log_event(log_level::warn, "io_backend_fallback")
+            .field("reason", node.backend_fallback_reason())
+            .field("backend", ainet::runtime::to_string(node.backend()));
+    log_event(log_level::info, "started")
+        .field("node_id", ainet::to_hex(keys->public_key_bytes()))
+        .field("udp", ainet::to_string(node.udp_endpoint()))
+        .field("http", ainet::to_string(node.http_endpoint()))
+        .field("shards", unsigned{node.shard_count()})
+        .field("backend", ainet::runtime::to_string(node.backend()))
+        .field("data_dir", cfg->data_dir.string())
+        .field("bootstrap_nodes", uint64_t{bootstrap_node_count})
+        .field("log_level", config::to_string(cfg->log));
 
     int signal_number = 0;
     if (const int rc = sigwait(&stop_signals, &signal_number); rc != 0) {
-        std::cerr << "ainetd: sigwait: " << std::strerror(rc) << '\n';
+        log_event(log_level::error, "sigwait_failed").field("error", std::strerror(rc));
         return exit_startup_failed;
     }
-    std::cerr << "ainetd: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-              << ", shutting down" << std::endl;
-    node.stop();
-    std::cerr << "ainetd: stopped" << std::endl;
+    log_event(log_level::info, "signal")
+        .field("signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+        .field("action", "shutting down");
+    // Graceful: stop accepting, let the shards drain (shard_service::on_drain), then stop.
+    const auto drain_started = std::chrono::steady_clock::now();
+    const bool drained = node.drain_and_stop(drain_timeout);
+    const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - drain_started);
+    log_event(drained ? log_level::info : log_level::warn, "stopped")
+        .field("drained", drained ? "yes" : "timeout")
+        .field("drain_ms", int64_t{drain_ms.count()});
     return exit_ok;
 }

@@ -18,6 +18,7 @@
 #include <ainet/runtime/shard.hpp>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -54,6 +55,16 @@ public:
     [[nodiscard]] bool start(std::string& error);
     void stop() noexcept;
 
+    // Graceful stop (ainetd on SIGTERM): (1) stops accepting: the control server closes its
+    // listener and finishes the requests in flight; (2) drains: every shard runs its services'
+    // drain hook (shard_service::on_drain) each loop turn until all of them report done and
+    // its send queue is empty; UDP keeps being forwarded meanwhile, so peers' in-flight
+    // traffic is not cut; (3) stops the shards, which flush their send queues once more. The
+    // relay itself keeps no outbox, so with no services (2) takes one loop turn per shard.
+    // Returns false when the timeout cut the drain short (the node is stopped either way).
+    // Call from the thread that called start(); after it, stop() is a no-op.
+    [[nodiscard]] bool drain_and_stop(duration timeout) noexcept;
+
     [[nodiscard]] endpoint udp_endpoint() const noexcept;
     [[nodiscard]] endpoint http_endpoint() const noexcept;
     [[nodiscard]] runtime::backend_kind backend() const noexcept;
@@ -77,6 +88,8 @@ private:
     std::array<uint8_t, 256> m_service_of_type{};
     uint16_t m_shards_count_for_services = 0;
     std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
+    // Shards that finished draining (drain_and_stop); written by shards, read here.
+    std::atomic<uint32_t> m_drained_shards{0};
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
 };

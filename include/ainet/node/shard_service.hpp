@@ -20,7 +20,9 @@
 // tagged it, with the service's own c or k. Untagged cookies and kinds belong to the relay.
 //
 // Lifecycle: registrations are made before relay_node::start(); instances live from their
-// shard's start to its stop. All handlers run on the shard's thread and must not block.
+// shard's start to its stop; on a graceful stop, on_drain() runs until it returns true (or the
+// drain deadline passes) before on_stop(). All handlers run on the shard's thread and must not
+// block.
 
 #include <ainet/core/datagram.hpp>
 #include <ainet/core/ids.hpp>
@@ -81,6 +83,12 @@ public:
     virtual void on_timer(runtime::shard_context&, uint64_t /*own_cookie*/) noexcept {}
     // Once per loop turn; returns the longest the shard may sleep before calling again.
     virtual duration on_tick(runtime::shard_context&) noexcept { return duration::max(); }
+    // The drain hook (relay_node::drain_and_stop, ainetd's SIGTERM): called every loop turn
+    // while the node drains, until it returns true = "nothing of mine is left to send". A
+    // service with an outbox (reliable messaging's unacknowledged sends, a pending sync reply)
+    // flushes it here into ctx.tx; the node stops when every service on every shard has said
+    // true and the send queues are empty, or at the drain deadline, whichever comes first.
+    virtual bool on_drain(runtime::shard_context&) noexcept { return true; }
     virtual void on_stop(runtime::shard_context&) {}
 };
 
