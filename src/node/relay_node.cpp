@@ -220,6 +220,9 @@ bool relay_node::start(std::string& error) {
     control_server_options control;
     control.listen = m_config.http_listen;
     control.request_size_max = m_config.limits.http_request_size_max;
+    // messaging: long polls (GET /messages?wait_ms=) and sends waiting for their commit each
+    // hold a thread, so more than the default two.
+    control.threads = 8;
     m_control = std::make_unique<control_server>(control);
     m_control->handle("GET", "/healthz", [](const http_request&) {
         return http_response{200, "text/plain; charset=utf-8", "ok\n"};
