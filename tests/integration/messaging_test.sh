@@ -148,6 +148,8 @@ accepted_total=$(awk '/^ainet_messaging_send_accepted_total/ {s += $2} END {prin
 (( accepted_total == 5 + count )) || die "A counts $accepted_total accepted, want $((5 + count))"
 grep -q '^ainet_messaging_reliability_datagrams_sent_total' a.metrics || die "no core counters"
 grep -q '^ainet_messaging_inbox_messages' b.metrics || die "no inbox gauge"
+# Which shard receives a flow is the kernel's choice, so hand-overs are reported, not asserted.
+echo "hand-overs between shards: A $(awk '/^ainet_messaging_handoffs_total/ {s += $2} END {print s + 0}' a.metrics), B $(awk '/^ainet_messaging_handoffs_total/ {s += $2} END {print s + 0}' b.metrics)"
 kill -TERM "$A_PID" "$B_PID"
 for pid in $A_PID $B_PID; do
     tries=0
