@@ -178,7 +178,7 @@ relay_node::relay_node(const config::node_config& config, const crypto::key_pair
 
 relay_node::~relay_node() { stop(); }
 
-void relay_node::add_service(shard_service_registration registration) {
+service_slot relay_node::add_service(shard_service_registration registration) {
     AINET_ASSERT(!m_shards);
     AINET_ASSERT(m_services.size() < service_count_max);
     AINET_ASSERT(registration.type_first <= registration.type_last && registration.make);
@@ -190,6 +190,12 @@ void relay_node::add_service(shard_service_registration registration) {
         m_service_of_type[t] = number;
     }
     m_services.push_back(std::move(registration));
+    return service_slot(number);
+}
+
+void relay_node::add_metrics(std::function<void(std::string&)> render) {
+    AINET_ASSERT(!m_control);
+    m_metrics.push_back(std::move(render));
 }
 
 void relay_node::handle_http(const std::string& method, const std::string& path,
@@ -237,6 +243,9 @@ bool relay_node::start(std::string& error) {
     control_server_options control;
     control.listen = m_config.http_listen;
     control.request_size_max = m_config.limits.http_request_size_max;
+    // messaging: long polls (GET /messages?wait_ms=) and sends waiting for their commit each
+    // hold a thread, so more than the default two.
+    control.threads = 8;
     m_control = std::make_unique<control_server>(control);
     m_control->handle("GET", "/healthz", [](const http_request&) {
         return http_response{200, "text/plain; charset=utf-8", "ok\n"};
@@ -327,6 +336,8 @@ std::string relay_node::render_metrics() const {
         runtime::render_metric(out, "ainet_http_rejected_rate_limited_total", "counter",
                                "HTTP requests refused with 429", m_control->rejected_rate_limited());
     }
+    for (const auto& render : m_metrics)
+        render(out);
     return out;
 }
 

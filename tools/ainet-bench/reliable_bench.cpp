@@ -1,8 +1,9 @@
 // ainet-bench reliable: reliable, ordered messaging on loopback, every contender in the same run
 // (issue #8, "ainet-bench reliable"). For each message size: messages/s, goodput (message
 // bytes/s), datagrams per message each way, retransmissions; then a ping run with RTT
-// percentiles. Contenders implement reliable_contender.hpp; today only the ENet baseline exists,
-// and --baseline-only says so explicitly (the ainet transport joins as a second contender).
+// percentiles. Contenders implement reliable_contender.hpp: the ENet baseline, then ainet's
+// reliability core over UDP without persistence ("ainet") and with its state in LMDB
+// ("ainet-lmdb", durable commits); --baseline-only measures ENet alone.
 //
 //   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count 200000]
 //                        [--ping-count 20000] [--mode both|throughput|ping] [--json]
@@ -78,10 +79,10 @@ bool all_complete(const std::vector<throughput_row>& throughput,
 int run(const options& o) {
     std::vector<std::unique_ptr<contender>> contenders;
     contenders.push_back(make_enet_contender());
-    if (!o.baseline_only)
-        std::cerr << "ainet-bench reliable: the ainet reliability transport is not wired into "
-                     "ainet-bench yet; measuring the ENet baseline only (pass --baseline-only "
-                     "to silence this)\n";
+    if (!o.baseline_only) {
+        contenders.push_back(make_ainet_contender(false));
+        contenders.push_back(make_ainet_contender(true));
+    }
 
     std::vector<throughput_row> throughput_rows;
     std::vector<ping_row> ping_rows;
@@ -154,29 +155,36 @@ int run(const options& o) {
         std::printf("ainet-bench reliable: loopback, one reliable ordered channel, %llu messages "
                     "per run (at most %u ms)\n",
                     static_cast<unsigned long long>(o.count), o.duration_ms_max);
-        std::printf("%-9s %6s %10s %12s %12s %11s %11s %9s %9s\n", "contender", "bytes", "messages",
-                    "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg", "retrans", "complete");
+        std::printf("%-10s %6s %10s %12s %12s %11s %11s %9s %9s %8s\n", "contender", "bytes",
+                    "messages", "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg", "retrans",
+                    "complete", "vs ENet");
         for (const auto& row : throughput_rows) {
             const auto& r = row.result;
             const std::string retrans =
                 r.retransmissions < 0 ? "n/a" : std::to_string(r.retransmissions);
-            std::printf("%-9s %6zu %10llu %12.0f %12.1f %11.3f %11.3f %9s %9s\n",
+            // messages/s relative to the ENet row of the same size in this run.
+            double ratio = 0;
+            for (const auto& base : throughput_rows)
+                if (base.contender == "enet" && base.size == row.size &&
+                    base.result.messages_per_second() > 0)
+                    ratio = r.messages_per_second() / base.result.messages_per_second();
+            std::printf("%-10s %6zu %10llu %12.0f %12.1f %11.3f %11.3f %9s %9s %7.2fx\n",
                         row.contender.c_str(), row.size,
                         static_cast<unsigned long long>(r.messages_delivered),
                         r.messages_per_second(),
                         r.messages_per_second() * static_cast<double>(row.size) / 1e6,
                         per_message(r.datagrams_sent, r.messages_delivered),
                         per_message(r.datagrams_returned, r.messages_delivered), retrans.c_str(),
-                        r.complete ? "yes" : "NO");
+                        r.complete ? "yes" : "NO", ratio);
         }
     }
     if (!ping_rows.empty()) {
         std::printf("ping: %zu B messages, one in flight, echoed on the same channel; RTT in us\n",
                     ping_rows.front().size);
-        std::printf("%-9s %8s %8s %8s %8s %8s %9s %9s\n", "contender", "pings", "p50", "p90", "p99",
+        std::printf("%-10s %8s %8s %8s %8s %8s %9s %9s\n", "contender", "pings", "p50", "p90", "p99",
                     "p99.9", "max", "complete");
         for (const auto& row : ping_rows)
-            std::printf("%-9s %8llu %8.1f %8.1f %8.1f %8.1f %9.1f %9s\n", row.contender.c_str(),
+            std::printf("%-10s %8llu %8.1f %8.1f %8.1f %8.1f %9.1f %9s\n", row.contender.c_str(),
                         static_cast<unsigned long long>(row.count), row.p50_us, row.p90_us,
                         row.p99_us, row.p999_us, row.max_us, row.complete ? "yes" : "NO");
     }

@@ -67,4 +67,8 @@ public:
 // sequenced), default MTU (1400), window and throttle.
 std::unique_ptr<contender> make_enet_contender();
 
+// ainet's reliability core over UDP on loopback (ainet_contender.cpp); persist: each end's state
+// in LMDB (durable commits) in a temporary directory, as ainetd keeps it.
+std::unique_ptr<contender> make_ainet_contender(bool persist);
+
 } // namespace ainet::bench

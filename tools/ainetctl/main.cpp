@@ -16,6 +16,9 @@
 // exactly the message bytes (test vectors, interop with other tools).
 
 #include "relay_commands.hpp"
+// messaging
+#include "messaging_commands.hpp"
+// end messaging
 #include "verify_stream.hpp"
 
 #include <ainet/config/bootstrap_list.hpp>
@@ -262,6 +265,9 @@ int main(int argc, char** argv) {
     check->callback([&] { status = run_config_check(o); });
 
     ainet::ctl::add_relay_commands(app, status);
+    // messaging
+    ainet::ctl::add_messaging_commands(app, status);
+    // end messaging
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

@@ -24,6 +24,10 @@
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/node/log.hpp>
 #include <ainet/node/relay_node.hpp>
+// messaging
+#include <ainet/node/messaging_service.hpp>
+#include <ainet/node/peer_directory.hpp>
+// end messaging
 
 #include <CLI/CLI.hpp>
 
@@ -90,11 +94,13 @@ int main(int argc, char** argv) {
     ainet::node::set_log_node(keys->id());
 
     size_t bootstrap_node_count = 0;
+    std::vector<config::bootstrap_node> bootstrap_nodes;
     if (!cfg->bootstrap_file.empty()) {
         auto list = config::load_bootstrap_list(cfg->bootstrap_file);
         if (!list)
             return startup_failed(list.error().message());
         bootstrap_node_count = list->nodes.size();
+        bootstrap_nodes = list->nodes;
     }
 
     std::error_code ec;
@@ -103,7 +109,18 @@ int main(int argc, char** argv) {
         return startup_failed("data_dir " + cfg->data_dir.string() + ": " +
                               (ec ? ec.message() : std::string("not a directory")));
 
+    // messaging: reliable messages for applications (POST/GET /messages), state in
+    // data_dir/messaging. The directory stays empty until membership publishes into it; peers
+    // it lacks are reached through the bootstrap list.
+    auto peers = std::make_shared<ainet::node::peer_directory>();
+    ainet::node::messaging_options messaging_options;
+    messaging_options.directory = cfg->data_dir / "messaging";
+    ainet::node::messaging_service messaging(messaging_options, keys->id(), peers,
+                                             bootstrap_nodes);
+    // Declared after `messaging` so that it stops (and its shards let go of it) first.
     ainet::node::relay_node node(*cfg, *keys);
+    messaging.install(node);
+    // end messaging
     std::string error;
     if (!node.start(error))
         return startup_failed(error);

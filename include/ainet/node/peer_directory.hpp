@@ -62,8 +62,22 @@ public:
 
     // Sorts by id and publishes. Entries with a duplicate id keep the first.
     void publish(peer_snapshot snapshot) {
-        std::stable_sort(snapshot.peers.begin(), snapshot.peers.end(),
-                         [](const peer_info& a, const peer_info& b) { return a.id < b.id; });
+        // Sorted by (id, position) rather than with std::stable_sort: libstdc++ 12's
+        // stable_sort instantiates the deprecated get_temporary_buffer, which clang 19 rejects
+        // under -Werror (the fuzz build compiles every TU that includes this header).
+        std::vector<size_t> order(snapshot.peers.size());
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            const auto& pa = snapshot.peers[a];
+            const auto& pb = snapshot.peers[b];
+            return pa.id != pb.id ? pa.id < pb.id : a < b;
+        });
+        std::vector<peer_info> sorted;
+        sorted.reserve(order.size());
+        for (size_t i : order)
+            sorted.push_back(std::move(snapshot.peers[i]));
+        snapshot.peers = std::move(sorted);
         snapshot.peers.erase(std::unique(snapshot.peers.begin(), snapshot.peers.end(),
                                          [](const peer_info& a, const peer_info& b) {
                                              return a.id == b.id;

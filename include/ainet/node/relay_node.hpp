@@ -19,6 +19,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -44,7 +45,8 @@ public:
 
     // Before start(): runs a protocol service in every shard, receiving the datagrams of its
     // type range (shard_service.hpp). Types below relay_owned_type_end stay the relay's.
-    void add_service(shard_service_registration registration);
+    // Returns the slot the service's instances get (to tag messages posted from control).
+    service_slot add_service(shard_service_registration registration);
     // Before start(): serves an HTTP endpoint on the control address (control_server::handle).
     void handle_http(const std::string& method, const std::string& path, http_handler handler);
     // The relay handshake, relayed traffic and liveness ranges (0x00..0x2f, docs/PROTOCOL.md).
@@ -70,8 +72,14 @@ public:
     [[nodiscard]] runtime::backend_kind backend() const noexcept;
     [[nodiscard]] const std::string& backend_fallback_reason() const noexcept;
     [[nodiscard]] uint16_t shard_count() const noexcept;
+    // True once start() has started the shards and the control server.
+    [[nodiscard]] bool running() const noexcept { return m_control != nullptr; }
     [[nodiscard]] const relay::relay_counters& relay_counters(uint16_t shard) const noexcept;
     [[nodiscard]] const runtime::shard_group& shards() const noexcept { return *m_shards; }
+    // After start(): for services' control-side code (post_from_control).
+    [[nodiscard]] runtime::shard_group& shards() noexcept { return *m_shards; }
+    // Before start(): appends a service's metrics to what /metrics serves (control threads).
+    void add_metrics(std::function<void(std::string&)> render);
 
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;
@@ -90,6 +98,7 @@ private:
     std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
     // Shards that finished draining (drain_and_stop); written by shards, read here.
     std::atomic<uint32_t> m_drained_shards{0};
+    std::vector<std::function<void(std::string&)>> m_metrics;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
 };

@@ -1,0 +1,345 @@
+// The ainet contender of `ainet-bench reliable`: two reliability_cores (reliability/
+// reliability_core.hpp), each driven by its own thread with a plain loop over a real UDP socket
+// on 127.0.0.1 (poll, recvfrom, tick, one flush per turn, sendto), the same loop shape as a node
+// shard without the rest of the node. With persistence, each core's durable_store is the node's
+// LMDB store (node/messaging_store.hpp, durable: one fdatasync per loop turn that has records)
+// in a temporary directory; without, the in-memory store.
+//
+// Flow: the sender keeps at most sender_window_max messages sent but not acknowledged (on top of
+// the core's own congestion and receive windows, so that the outbox stays bounded); the receiver
+// runs with auto_process, checks order by the index in each message's first 8 bytes and counts.
+// Ping: the receiver echoes each message back as a reliable message on the same channel.
+
+#include "reliable_contender.hpp"
+
+#include <ainet/node/messaging_store.hpp>
+#include <ainet/reliability/reliability_core.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+namespace ainet::bench {
+namespace {
+
+namespace rel = ainet::reliability;
+
+constexpr uint64_t sender_window_max = 16384;
+constexpr size_t sends_per_turn_max = 2048;
+constexpr size_t receives_per_turn_max = 256;
+constexpr size_t datagram_size = 1400; // ENet's default MTU, so both pack alike
+
+instant clock_now() {
+    return instant{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count()};
+}
+
+node_id id_of(uint8_t n) {
+    node_id id{};
+    id.bytes[0] = n;
+    return id;
+}
+
+void put_u64(uint8_t* out, uint64_t v) { std::memcpy(out, &v, 8); }
+uint64_t get_u64(const uint8_t* in) {
+    uint64_t v;
+    std::memcpy(&v, in, 8);
+    return v;
+}
+
+class temp_directory {
+public:
+    temp_directory() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "ainet-bench-reliable-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) != nullptr)
+            m_path = pattern;
+    }
+    ~temp_directory() {
+        std::error_code ec;
+        if (!m_path.empty())
+            std::filesystem::remove_all(m_path, ec);
+    }
+    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// One end: a socket, a core, a store, and the loop thread.
+class side final : private rel::packet_sink {
+public:
+    using on_event = std::function<void(side&, const rel::event&, bytes_view payload)>;
+    using on_turn = std::function<void(side&)>;
+
+    side(uint8_t self, uint8_t peer, const std::filesystem::path& store_dir, std::string& error)
+        : m_self(id_of(self)), m_peer(id_of(peer)) {
+        m_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(addr);
+        int buffer = 8 << 20;
+        (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+        (void)::setsockopt(m_fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof(buffer));
+        if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+            ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&m_local), &len) != 0) {
+            error = "udp socket: " + std::string(std::strerror(errno));
+            return;
+        }
+        rel::durable_store* store = &m_memory;
+        if (!store_dir.empty()) {
+            m_lmdb = node::messaging_store::open(store_dir, true, error);
+            if (!m_lmdb)
+                return;
+            store = m_lmdb.get();
+        }
+        rel::reliability_config config;
+        config.datagram_size_max = datagram_size;
+        config.stream_epoch = self;
+        config.incarnation = self;
+        m_core = std::make_unique<rel::reliability_core>(config, *store, m_counters);
+    }
+    ~side() {
+        stop();
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+
+    void connect(const side& other) { m_remote = other.m_local; }
+    void start(on_event events, on_turn turn) {
+        m_events = std::move(events);
+        m_turn = std::move(turn);
+        m_thread = std::thread([this] { loop(); });
+    }
+    void stop() {
+        m_stop.store(true);
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+    rel::reliability_core& core() { return *m_core; }
+    const rel::reliability_counters& counters() const { return m_counters; }
+    const node_id& peer() const { return m_peer; }
+    uint64_t datagrams_sent() const { return m_datagrams.load(); }
+    uint64_t bytes_sent() const { return m_bytes.load(); }
+    bool busy = false; // the turn callback has more to send right away
+
+private:
+    void loop() {
+        std::vector<uint8_t> buffer(65536);
+        bool had_events = false;
+        while (!m_stop.load(std::memory_order_relaxed)) {
+            instant now = clock_now();
+            const instant deadline = m_core->next_deadline();
+            // Events of the last turn may have given the application work (an echo, the next
+            // ping), so that turn is followed by one without waiting.
+            int timeout_ms = 1;
+            if (busy || had_events || deadline <= now)
+                timeout_ms = 0;
+            pollfd p{m_fd, POLLIN, 0};
+            (void)::poll(&p, 1, timeout_ms);
+            now = clock_now();
+            for (size_t i = 0; i < receives_per_turn_max; ++i) {
+                const ssize_t got = ::recv(m_fd, buffer.data(), buffer.size(), 0);
+                if (got <= 0)
+                    break;
+                m_core->on_packet(now, m_peer, bytes_view(buffer.data(), static_cast<size_t>(got)));
+            }
+            if (m_turn)
+                m_turn(*this);
+            m_core->tick(now);
+            m_core->flush(now, *this);
+            had_events = !m_core->events().empty();
+            for (const auto& e : m_core->events())
+                m_events(*this, e, m_core->payload_of(e));
+            m_core->clear_events();
+        }
+    }
+
+    mutable_bytes prepare(const node_id&) noexcept override { return m_out; }
+    void commit(size_t size) noexcept override {
+        const ssize_t sent = ::sendto(m_fd, m_out.data(), size, 0,
+                                      reinterpret_cast<const sockaddr*>(&m_remote), sizeof(m_remote));
+        if (sent == static_cast<ssize_t>(size)) {
+            m_datagrams.fetch_add(1, std::memory_order_relaxed);
+            m_bytes.fetch_add(size, std::memory_order_relaxed);
+        }
+    }
+    void abandon() noexcept override {}
+
+    node_id m_self, m_peer;
+    int m_fd = -1;
+    sockaddr_in m_local{}, m_remote{};
+    rel::memory_store m_memory;
+    std::unique_ptr<node::messaging_store> m_lmdb;
+    rel::reliability_counters m_counters;
+    std::unique_ptr<rel::reliability_core> m_core;
+    std::array<uint8_t, datagram_size> m_out{};
+    std::atomic<uint64_t> m_datagrams{0}, m_bytes{0};
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+    on_event m_events;
+    on_turn m_turn;
+};
+
+class ainet_contender final : public contender {
+public:
+    explicit ainet_contender(bool persist) : m_persist(persist) {}
+    [[nodiscard]] std::string name() const override { return m_persist ? "ainet-lmdb" : "ainet"; }
+
+    throughput_result run_throughput(const throughput_params& params) override {
+        throughput_result r;
+        temp_directory dir;
+        std::string error;
+        side a(1, 2, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
+        side b(2, 1, m_persist ? dir.path() / "b" : std::filesystem::path{}, error);
+        if (!error.empty()) {
+            r.error = error;
+            return r;
+        }
+        a.connect(b);
+        b.connect(a);
+        std::atomic<uint64_t> received{0};
+        std::atomic<int64_t> last_ns{0};
+        std::atomic<bool> disordered{false};
+        uint64_t sent = 0, acked = 0;
+        std::vector<uint8_t> message(params.message_size, 0x5a);
+        const instant start = clock_now();
+        b.start(
+            [&](side&, const rel::event& e, bytes_view payload) {
+                if (e.kind != rel::event_kind::delivered)
+                    return;
+                const uint64_t index = received.load(std::memory_order_relaxed);
+                if (payload.size() != params.message_size || get_u64(payload.data()) != index)
+                    disordered.store(true);
+                received.store(index + 1, std::memory_order_release);
+                last_ns.store(clock_now().ns_since_origin, std::memory_order_release);
+            },
+            nullptr);
+        a.start(
+            [&](side&, const rel::event& e, bytes_view) {
+                if (e.kind == rel::event_kind::acknowledged)
+                    ++acked;
+            },
+            [&](side& s) {
+                const instant now = clock_now();
+                size_t burst = 0;
+                while (sent < params.message_count && sent - acked < sender_window_max &&
+                       burst < sends_per_turn_max) {
+                    put_u64(message.data(), sent);
+                    if (!s.core().send(now, s.peer(), channel_id{1}, message))
+                        break;
+                    ++sent;
+                    ++burst;
+                }
+                s.busy = sent < params.message_count && sent - acked < sender_window_max;
+            });
+        const auto limit = std::chrono::steady_clock::now() +
+                           std::chrono::milliseconds(params.duration_ms_max);
+        while (received.load(std::memory_order_acquire) < params.message_count &&
+               !disordered.load() && std::chrono::steady_clock::now() < limit)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        a.stop();
+        b.stop();
+        r.messages_delivered = received.load();
+        r.complete = r.messages_delivered == params.message_count && !disordered.load();
+        r.seconds = static_cast<double>(last_ns.load() - start.ns_since_origin) / 1e9;
+        r.datagrams_sent = a.datagrams_sent();
+        r.datagrams_returned = b.datagrams_sent();
+        r.bytes_sent = a.bytes_sent();
+        r.retransmissions = static_cast<int64_t>(a.counters().retransmissions.load());
+        if (disordered.load())
+            r.error = "ainet delivered a message out of order";
+        return r;
+    }
+
+    ping_result run_ping(const ping_params& params) override {
+        ping_result r;
+        temp_directory dir;
+        std::string error;
+        side a(1, 2, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
+        side b(2, 1, m_persist ? dir.path() / "b" : std::filesystem::path{}, error);
+        if (!error.empty()) {
+            r.error = error;
+            return r;
+        }
+        a.connect(b);
+        b.connect(a);
+        std::vector<uint8_t> message(params.message_size, 0x33);
+        std::vector<uint8_t> echo;
+        bool echo_pending = false;
+        std::atomic<uint64_t> done{0};
+        std::atomic<bool> disordered{false};
+        bool in_flight = false;
+        uint64_t sent = 0;
+        instant sent_at{};
+        r.rtt_ns.reserve(params.ping_count);
+        b.start(
+            [&](side&, const rel::event& e, bytes_view payload) {
+                if (e.kind == rel::event_kind::delivered) {
+                    echo.assign(payload.begin(), payload.end());
+                    echo_pending = true;
+                }
+            },
+            [&](side& s) {
+                if (echo_pending) {
+                    echo_pending = !s.core().send(clock_now(), s.peer(), channel_id{1}, echo);
+                }
+                s.busy = echo_pending;
+            });
+        a.start(
+            [&](side&, const rel::event& e, bytes_view payload) {
+                if (e.kind != rel::event_kind::delivered)
+                    return;
+                if (payload.size() < 8 || get_u64(payload.data()) != sent - 1)
+                    disordered.store(true);
+                r.rtt_ns.push_back(static_cast<uint64_t>((clock_now() - sent_at).count()));
+                in_flight = false;
+                done.fetch_add(1, std::memory_order_release);
+            },
+            [&](side& s) {
+                if (!in_flight && sent < params.ping_count) {
+                    put_u64(message.data(), sent);
+                    sent_at = clock_now();
+                    if (s.core().send(sent_at, s.peer(), channel_id{1}, message)) {
+                        ++sent;
+                        in_flight = true;
+                    }
+                }
+            });
+        const auto limit = std::chrono::steady_clock::now() +
+                           std::chrono::milliseconds(params.duration_ms_max);
+        while (done.load(std::memory_order_acquire) < params.ping_count && !disordered.load() &&
+               std::chrono::steady_clock::now() < limit)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        a.stop();
+        b.stop();
+        r.complete = done.load() == params.ping_count && !disordered.load();
+        if (disordered.load())
+            r.error = "ainet delivered a ping out of order";
+        return r;
+    }
+
+private:
+    bool m_persist;
+};
+
+} // namespace
+
+std::unique_ptr<contender> make_ainet_contender(bool persist) {
+    return std::make_unique<ainet_contender>(persist);
+}
+
+} // namespace ainet::bench
