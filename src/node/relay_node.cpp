@@ -175,6 +175,17 @@ void relay_node::handle_http(const std::string& method, const std::string& path,
     m_http_handlers.push_back({method, path, std::move(handler)});
 }
 
+// --- registry: general hooks for services ---
+bool relay_node::post_from_control(shard_id to, const runtime::shard_message& msg) noexcept {
+    return m_shards && m_shards->post_from_control(to, msg);
+}
+
+void relay_node::add_metrics(std::function<void(std::string&)> render) {
+    AINET_ASSERT(!m_control);
+    m_metrics_renderers.push_back(std::move(render));
+}
+// --- end registry ---
+
 bool relay_node::start(std::string& error) {
     runtime::shard_group_config group;
     group.shard_count = static_cast<uint16_t>(
@@ -272,6 +283,8 @@ std::string relay_node::render_metrics() const {
         runtime::render_metric(out, "ainet_http_rejected_rate_limited_total", "counter",
                                "HTTP requests refused with 429", m_control->rejected_rate_limited());
     }
+    for (const auto& render : m_metrics_renderers) // registry hook
+        render(out);
     return out;
 }
 

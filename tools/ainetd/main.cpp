@@ -15,6 +15,7 @@
 #include <ainet/config/node_config.hpp>
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
+#include <ainet/node/registry_service.hpp> // registry
 #include <ainet/node/relay_node.hpp>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <random> // registry
 #include <string>
 #include <thread>
 
@@ -74,11 +76,17 @@ int main(int argc, char** argv) {
         return startup_failed(crypto::describe_key_file_error(cfg->key_file, keys.error()));
 
     size_t bootstrap_node_count = 0;
+    std::vector<ainet::endpoint> registry_static_peers; // registry
     if (!cfg->bootstrap_file.empty()) {
         auto list = config::load_bootstrap_list(cfg->bootstrap_file);
         if (!list)
             return startup_failed(list.error().message());
         bootstrap_node_count = list->nodes.size();
+        // --- registry: the bootstrap nodes are the sync peers until membership publishes ---
+        for (const auto& n : list->nodes)
+            if (n.public_key.bytes != keys->public_key_bytes())
+                registry_static_peers.push_back(n.udp);
+        // --- end registry ---
     }
 
     std::error_code ec;
@@ -87,7 +95,21 @@ int main(int argc, char** argv) {
         return startup_failed("data_dir " + cfg->data_dir.string() + ": " +
                               (ec ? ec.message() : std::string("not a directory")));
 
+    // --- registry: replica + sync on shard 0, persisted in <data_dir>/store; declared before
+    // the node so that it outlives the node's shards ---
+    std::unique_ptr<ainet::node::registry_node> registry;
     ainet::node::relay_node node(*cfg, *keys);
+    try {
+        ainet::node::registry_node_options registry_options;
+        registry_options.store_directory = cfg->data_dir / "store";
+        registry_options.static_peers = registry_static_peers;
+        registry_options.seed = std::random_device{}();
+        registry = std::make_unique<ainet::node::registry_node>(registry_options, *keys);
+    } catch (const std::exception& e) {
+        return startup_failed(e.what());
+    }
+    registry->attach(node);
+    // --- end registry ---
     std::string error;
     if (!node.start(error))
         return startup_failed(error);

@@ -18,6 +18,7 @@
 #include <ainet/runtime/shard.hpp>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -65,6 +66,13 @@ public:
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;
 
+    // --- registry: general hooks for services (control thread -> shard, extra metrics) ---
+    // Control thread, after start(): posts msg to shard `to` (false when not started or full).
+    bool post_from_control(shard_id to, const runtime::shard_message& msg) noexcept;
+    // Before start(): appends a service's block to /metrics (called on the control thread).
+    void add_metrics(std::function<void(std::string&)> render);
+    // --- end registry ---
+
 private:
     config::node_config m_config;
     crypto::key_pair m_keys;
@@ -79,6 +87,7 @@ private:
     std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
+    std::vector<std::function<void(std::string&)>> m_metrics_renderers; // registry hook
 };
 
 } // namespace ainet::node
