@@ -204,8 +204,11 @@ std::optional<registry::entry> entry_from_json(std::string_view body, std::strin
         error = "body is not a JSON object";
         return std::nullopt;
     }
-    static constexpr std::string_view known[] = {"public_key", "name", "value", "value_base64",
-                                                 "hlc", "flags", "signature"};
+    // tombstone and name_base64 are what GET adds; PUT accepts and ignores them so that a GET
+    // answer can be PUT back as it is (flags carries the tombstone bit).
+    static constexpr std::string_view known[] = {"public_key", "name",      "value",
+                                                 "value_base64", "hlc",     "flags",
+                                                 "signature",  "tombstone", "name_base64"};
     for (auto it = j.begin(); it != j.end(); ++it)
         if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known)) {
             error = "/" + it.key() + ": unknown field";
@@ -231,8 +234,15 @@ std::optional<registry::entry> entry_from_json(std::string_view body, std::strin
     }
     e.name = j["name"].get<std::string>();
     if (j.contains("value") && j.contains("value_base64")) {
-        error = "/value: give value or value_base64, not both";
-        return std::nullopt;
+        // GET answers carry both for printable values; they must then agree.
+        auto decoded = j["value_base64"].is_string()
+                           ? from_base64(j["value_base64"].get<std::string>())
+                           : from_base64("!");
+        if (!j["value"].is_string() || !decoded ||
+            std::string(decoded->begin(), decoded->end()) != j["value"].get<std::string>()) {
+            error = "/value: value and value_base64 disagree";
+            return std::nullopt;
+        }
     }
     if (j.contains("value")) {
         if (!j["value"].is_string()) {
