@@ -556,7 +556,7 @@ void registry_node::attach(relay_node& node) {
     r.type_first = 0x40;
     r.type_last = 0x4f;
     r.make = [this](shard_id id, uint16_t, service_slot slot) -> std::unique_ptr<shard_service> {
-        m_slot = slot.number();
+        m_slot.store(slot.number(), std::memory_order_relaxed);
         return std::make_unique<shard_part>(*this, id);
     };
     node.add_service(std::move(r));
@@ -572,13 +572,14 @@ void registry_node::attach(relay_node& node) {
 }
 
 registry_answer registry_node::call(std::shared_ptr<registry_request> request) {
-    if (m_node == nullptr || m_slot == 0) {
+    const uint32_t slot = m_slot.load(std::memory_order_relaxed);
+    if (m_node == nullptr || slot == 0) {
         bump(m_counters.http_timeouts);
         return {};
     }
     auto future = request->promise.get_future();
     runtime::shard_message msg;
-    msg.kind = service_slot(m_slot).kind(kind_request);
+    msg.kind = service_slot(slot).kind(kind_request);
     auto* holder = new std::shared_ptr<registry_request>(request);
     std::memcpy(msg.body.data(), &holder, sizeof(holder));
     msg.size = sizeof(holder);
@@ -763,6 +764,13 @@ void registry_node::render_metrics(std::string& out) const {
     counter("ainet_registry_tombstones_collected_total", "tombstones collected",
             rc.tombstones_collected);
     counter("ainet_registry_purged_stale_total", "entries purged as stale", rc.purged_stale);
+    // The registry's store (the only LMDB writer in the node so far).
+    const auto& sc = m_store->counters();
+#define AINET_RENDER_STORE(name, help)                                                             \
+    runtime::render_metric(out, "ainet_store_" #name "_total", "counter", help,                    \
+                           sc.name.load(std::memory_order_relaxed));
+    AINET_STORE_COUNTERS(AINET_RENDER_STORE)
+#undef AINET_RENDER_STORE
     const auto& ec = m_engine->counters();
     counter("ainet_registry_sync_sessions_started_total", "sync sessions initiated",
             ec.sessions_started);

@@ -105,8 +105,10 @@ forged=$(echo "$good" | sed -E 's/"value_base64":"[^"]*"/"value_base64":"ZXZpbA=
 code=$(curl -s -o forged.txt -w '%{http_code}' -X PUT --data "$forged" "http://$(http 0)/registry/entries")
 [[ $code == 400 ]] || die "forged PUT answered $code: $(cat forged.txt) (sent $forged)"
 grep -q "bad signature" forged.txt || die "forged reason: $(cat forged.txt)"
-curl -s "http://$(http 0)/metrics" | grep -q '^ainet_registry_http_forged_total 1$' \
-    || die "forged not counted: $(curl -s "http://$(http 0)/metrics" | grep registry_http)"
+# Captured first: grep -q exiting early would SIGPIPE curl and fail the pipeline (pipefail).
+metrics=$(curl -s "http://$(http 0)/metrics")
+grep -q '^ainet_registry_http_forged_total 1$' <<<"$metrics" \
+    || die "forged not counted: $(grep registry_http <<<"$metrics")"
 code=$(curl -s -o bad.txt -w '%{http_code}' -X PUT --data '{"name": 1}' "http://$(http 0)/registry/entries")
 [[ $code == 400 ]] || die "malformed PUT answered $code"
 big=$(head -c 2000 /dev/zero | tr '\0' a)
@@ -125,7 +127,8 @@ for i in 0 1 2; do
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$(http 1)/registry/entries/$writer/svc/alpha")
 [[ $code == 404 ]] || die "GET of a deleted entry answered $code"
-curl -s "http://$(http 1)/metrics" | grep -q '^ainet_registry_sync_converged_total [1-9]' \
+metrics=$(curl -s "http://$(http 1)/metrics")
+grep -q '^ainet_registry_sync_converged_total [1-9]' <<<"$metrics" \
     || die "no converged session counted on node 1"
 
 step "SIGTERM: every node exits 0"

@@ -181,7 +181,8 @@ private:
     std::unique_ptr<sync::engine> m_engine;
     registry_node_counters m_counters;
     relay_node* m_node = nullptr;
-    uint32_t m_slot = 0;  // service number, set by the factory
+    // The service number, set by the factory on each shard's thread (same value on all).
+    std::atomic<uint32_t> m_slot{0};
     endpoint m_self;
 };
 
