@@ -74,11 +74,14 @@ writer=$(cat writer.id)
     || die "get on node 0"
 
 wait_converged() { # wait_converged ENTRIES: all three roots equal with ENTRIES entries, bounded
+    local t0
+    t0=$(date +%s%N)
     for _ in $(seq 1 150); do
         r0=$("$AINETCTL" registry root --http "$(http 0)" || true)
         r1=$("$AINETCTL" registry root --http "$(http 1)" || true)
         r2=$("$AINETCTL" registry root --http "$(http 2)" || true)
         if [[ -n $r0 && $r0 == "$r1" && $r0 == "$r2" && ${r0#* } == "$1" ]]; then
+            echo "roots identical on 3 nodes after $((($(date +%s%N) - t0) / 1000000)) ms (info)"
             return 0
         fi
         sleep 0.2

@@ -21,13 +21,19 @@
 // Sync peers. Every sync_peer_refresh the shard reads the peer_directory snapshot (if the node
 // has one): its alive peers are the sync peers; when it names none (membership not running),
 // the static peers (the bootstrap list, minus this node) are. A change of partition_epoch calls
-// on_partition_suspected / on_partition_healed with the peers named.
+// on_partition_suspected / on_partition_healed with the peers named. ainetd passes no directory
+// yet (membership is wired on its own branch): set registry_node_options::peers to the node's
+// peer_directory once it exists.
 //
 // Threads. registry_node is built and attached on the main thread before relay_node::start();
 // the replica, engine and store are then touched only by shard 0. The control thread reads the
 // atomic counters and talks to shard 0 only through posted requests (bounded wait).
 //
-// Limits: list answers at most list_limit_max entries; a request waits request_timeout.
+// Limits: list answers at most list_limit_max entries; a request waits request_timeout. A list
+// with a public_key filter and root?verify=1 walk every entry on shard 0 (O(entries), fine for
+// the registries of tests and small networks; an index by writer is the fix when it matters).
+// The batch backlog after failed commits is not bounded (a store that keeps failing fails
+// every client write with 503 meanwhile).
 
 #include <ainet/node/peer_directory.hpp>
 #include <ainet/node/relay_node.hpp>
