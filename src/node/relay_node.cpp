@@ -204,6 +204,10 @@ void relay_node::handle_http(const std::string& method, const std::string& path,
     m_http_handlers.push_back({method, path, std::move(handler)});
 }
 
+bool relay_node::post_from_control(shard_id to, const runtime::shard_message& msg) noexcept {
+    return m_shards && m_shards->post_from_control(to, msg);
+}
+
 bool relay_node::start(std::string& error) {
     runtime::shard_group_config group;
     group.shard_count = static_cast<uint16_t>(

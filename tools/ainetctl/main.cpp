@@ -7,6 +7,7 @@
 //   ainetctl verify --stream [--batch N] [--domain cli|raw]
 //   ainetctl config check [--bootstrap] FILE
 //   ainetctl relay send|listen ... (relay_commands.hpp)
+//   ainetctl registry put|get|list|root ... (registry_commands.hpp)
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -15,6 +16,7 @@
 // tool can never pass as a protocol object; --domain raw signs and verifies plain Ed25519 over
 // exactly the message bytes (test vectors, interop with other tools).
 
+#include "registry_commands.hpp" // registry
 #include "relay_commands.hpp"
 // messaging
 #include "messaging_commands.hpp"
@@ -268,6 +270,7 @@ int main(int argc, char** argv) {
     // messaging
     ainet::ctl::add_messaging_commands(app, status);
     // end messaging
+    ainet::ctl::add_registry_commands(app, status); // registry
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

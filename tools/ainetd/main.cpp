@@ -23,6 +23,7 @@
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/node/log.hpp>
+#include <ainet/node/registry_service.hpp> // registry
 #include <ainet/node/relay_node.hpp>
 // messaging
 #include <ainet/node/messaging_service.hpp>
@@ -36,6 +37,7 @@
 #include <cstring>
 #include <filesystem>
 #include <pthread.h>
+#include <random> // registry
 #include <string>
 #include <thread>
 
@@ -95,12 +97,18 @@ int main(int argc, char** argv) {
 
     size_t bootstrap_node_count = 0;
     std::vector<config::bootstrap_node> bootstrap_nodes;
+    std::vector<ainet::endpoint> registry_static_peers; // registry
     if (!cfg->bootstrap_file.empty()) {
         auto list = config::load_bootstrap_list(cfg->bootstrap_file);
         if (!list)
             return startup_failed(list.error().message());
         bootstrap_node_count = list->nodes.size();
         bootstrap_nodes = list->nodes;
+        // --- registry: the bootstrap nodes are the sync peers until membership publishes ---
+        for (const auto& n : list->nodes)
+            if (n.public_key.bytes != keys->public_key_bytes())
+                registry_static_peers.push_back(n.udp);
+        // --- end registry ---
     }
 
     std::error_code ec;
@@ -117,10 +125,24 @@ int main(int argc, char** argv) {
     messaging_options.directory = cfg->data_dir / "messaging";
     ainet::node::messaging_service messaging(messaging_options, keys->id(), peers,
                                              bootstrap_nodes);
-    // Declared after `messaging` so that it stops (and its shards let go of it) first.
+    // end messaging
+    // registry: replica + sync on shard 0, persisted in <data_dir>/store.
+    std::unique_ptr<ainet::node::registry_node> registry;
+    // Declared after the services so that it stops (and its shards let go of them) first.
     ainet::node::relay_node node(*cfg, *keys);
     messaging.install(node);
-    // end messaging
+    try {
+        ainet::node::registry_node_options registry_options;
+        registry_options.store_directory = cfg->data_dir / "store";
+        registry_options.static_peers = registry_static_peers;
+        registry_options.seed = std::random_device{}();
+        registry_options.peers = peers.get();
+        registry = std::make_unique<ainet::node::registry_node>(registry_options, *keys);
+    } catch (const std::exception& e) {
+        return startup_failed(e.what());
+    }
+    registry->attach(node);
+    // end registry
     std::string error;
     if (!node.start(error))
         return startup_failed(error);

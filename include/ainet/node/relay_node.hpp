@@ -84,6 +84,9 @@ public:
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;
 
+    // Control thread, after start(): posts msg to shard `to` (false when not started or full).
+    bool post_from_control(shard_id to, const runtime::shard_message& msg) noexcept;
+
 private:
     config::node_config m_config;
     crypto::key_pair m_keys;
