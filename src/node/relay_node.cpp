@@ -175,6 +175,18 @@ void relay_node::handle_http(const std::string& method, const std::string& path,
     m_http_handlers.push_back({method, path, std::move(handler)});
 }
 
+// membership/discovery: general hooks.
+void relay_node::add_metrics(std::function<void(std::string&)> renderer) {
+    AINET_ASSERT(!m_control);
+    m_metrics.push_back(std::move(renderer));
+}
+
+bool relay_node::post_from_control(shard_id to, const runtime::shard_message& msg) {
+    AINET_ASSERT(m_shards);
+    std::lock_guard lock(m_post_mutex);
+    return m_shards->post_from_control(to, msg);
+}
+
 bool relay_node::start(std::string& error) {
     runtime::shard_group_config group;
     group.shard_count = static_cast<uint16_t>(
@@ -272,6 +284,8 @@ std::string relay_node::render_metrics() const {
         runtime::render_metric(out, "ainet_http_rejected_rate_limited_total", "counter",
                                "HTTP requests refused with 429", m_control->rejected_rate_limited());
     }
+    for (const auto& renderer : m_metrics) // membership/discovery
+        renderer(out);
     return out;
 }
 

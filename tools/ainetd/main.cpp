@@ -16,10 +16,16 @@
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/node/relay_node.hpp>
+// membership/discovery
+#include <ainet/crypto/mac.hpp>
+#include <ainet/node/discovery_service.hpp>
+#include <ainet/node/membership_service.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <memory>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -74,11 +80,13 @@ int main(int argc, char** argv) {
         return startup_failed(crypto::describe_key_file_error(cfg->key_file, keys.error()));
 
     size_t bootstrap_node_count = 0;
+    config::bootstrap_list bootstrap; // membership/discovery: kept for the discovery thread
     if (!cfg->bootstrap_file.empty()) {
         auto list = config::load_bootstrap_list(cfg->bootstrap_file);
         if (!list)
             return startup_failed(list.error().message());
         bootstrap_node_count = list->nodes.size();
+        bootstrap = std::move(*list);
     }
 
     std::error_code ec;
@@ -88,9 +96,39 @@ int main(int argc, char** argv) {
                               (ec ? ec.message() : std::string("not a directory")));
 
     ainet::node::relay_node node(*cfg, *keys);
+    // membership/discovery: both announce the configured addresses, so they run only when
+    // those are addresses others can reach (not 0.0.0.0 or ::).
+    std::unique_ptr<ainet::node::membership_service> membership;
+    std::unique_ptr<ainet::node::discovery_service> discovery;
+    const auto unspecified = [](const ainet::endpoint& e) {
+        return std::all_of(e.address.begin(), e.address.end(), [](uint8_t b) { return b == 0; });
+    };
+    if (unspecified(cfg->udp_listen) || unspecified(cfg->http_listen)) {
+        std::cerr << "ainetd: membership and discovery off: udp_listen and http_listen must be "
+                     "addresses other nodes can reach, not a wildcard" << std::endl;
+    } else {
+        uint64_t seeds[2];
+        crypto::random_bytes({reinterpret_cast<uint8_t*>(seeds), sizeof(seeds)});
+        ainet::node::membership_service_options m;
+        m.advertise = cfg->udp_listen;
+        m.seed = seeds[0];
+        membership = std::make_unique<ainet::node::membership_service>(*keys, m);
+        membership->attach(node);
+        ainet::node::discovery_service_options d;
+        d.manager.udp = cfg->udp_listen;
+        d.manager.http = cfg->http_listen;
+        d.manager.statics = bootstrap;
+        d.manager.seed = seeds[1];
+        d.state_file = cfg->data_dir / "discovery.state";
+        discovery = std::make_unique<ainet::node::discovery_service>(*keys, d, membership.get());
+        discovery->attach(node);
+    }
     std::string error;
     if (!node.start(error))
         return startup_failed(error);
+    if (discovery)
+        discovery->start();
+    // end membership/discovery
     if (!node.backend_fallback_reason().empty())
         std::cerr << "ainetd: io_uring not used (" << node.backend_fallback_reason()
                   << "); running the epoll backend" << std::endl;
@@ -110,6 +148,8 @@ int main(int argc, char** argv) {
     }
     std::cerr << "ainetd: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
               << ", shutting down" << std::endl;
+    if (discovery) // membership/discovery
+        discovery->stop();
     node.stop();
     std::cerr << "ainetd: stopped" << std::endl;
     return exit_ok;

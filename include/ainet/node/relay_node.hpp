@@ -18,7 +18,9 @@
 #include <ainet/runtime/shard.hpp>
 
 #include <array>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -48,6 +50,13 @@ public:
     void handle_http(const std::string& method, const std::string& path, http_handler handler);
     // The relay handshake, relayed traffic and liveness ranges (0x00..0x2f, docs/PROTOCOL.md).
     static constexpr unsigned relay_owned_type_end = 0x30;
+
+    // membership/discovery (general hooks): before start(), a renderer appending to /metrics
+    // (called on the control server's threads); after start(), a post to a shard from any
+    // control-side thread (HTTP handlers, the discovery thread). The control thread's queues
+    // have a single producer each, so posts are serialized by a mutex (never taken by shards).
+    void add_metrics(std::function<void(std::string&)> renderer);
+    bool post_from_control(shard_id to, const runtime::shard_message& msg);
 
     // Binds the UDP port and the control address and starts the shards. error says what
     // failed (bind, io backend, threads).
@@ -79,6 +88,8 @@ private:
     std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
+    std::vector<std::function<void(std::string&)>> m_metrics; // membership/discovery
+    std::mutex m_post_mutex;                                  // membership/discovery
 };
 
 } // namespace ainet::node
