@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 #include <map>
 
 #include <sys/socket.h>
@@ -74,6 +75,18 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 constexpr std::string_view record_header = "Ainet-Node-Record";
+
+// Label values for /metrics: the enumerators' names (to_string gives prose).
+constexpr std::string_view errc_labels[] = {
+    "", "too_large", "syntax", "too_deep", "bad_utf8", "duplicate_key", "not_integer",
+    "integer_out_of_range", "wrong_type", "unknown_field", "missing_field", "bad_value",
+    "too_many_records", "wrong_signer", "not_yet_valid", "bad_signature"};
+static_assert(std::size(errc_labels) == discovery::errc_count);
+static_assert(static_cast<size_t>(discovery::errc::bad_signature) == 15);
+constexpr std::string_view verdict_labels[] = {"accepted",     "bad_signature", "duplicate",
+                                               "bad_lifetime", "not_yet_valid", "expired"};
+static_assert(std::size(verdict_labels) == discovery::record_verdict_count);
+static_assert(static_cast<size_t>(discovery::record_verdict::expired) == 5);
 
 } // namespace
 
@@ -158,7 +171,7 @@ void discovery_service::run() {
     for (const auto& node : m_options.manager.statics.nodes)
         seeds.push_back(node.udp);
     m_reseeded_at = monotonic_now();
-    m_persisted_at = m_reseeded_at;
+    m_persisted_at = m_reseeded_at - m_options.persist_interval; // the first change: at once
     m_manager.start(monotonic_now(), wall_now());
     while (!m_stopping) {
         const instant now = monotonic_now();
@@ -389,7 +402,7 @@ void discovery_service::render_metrics(std::string& out) const {
                "# TYPE ainet_discovery_lists_rejected_total counter\n");
     for (size_t i = 1; i < discovery::errc_count; ++i)
         out.append("ainet_discovery_lists_rejected_total{reason=\"")
-            .append(discovery::to_string(static_cast<discovery::errc>(i)))
+            .append(errc_labels[i])
             .append("\"} ")
             .append(std::to_string(c.documents.documents_rejected[i].load(std::memory_order_relaxed)))
             .append("\n");
@@ -397,7 +410,7 @@ void discovery_service::render_metrics(std::string& out) const {
                "# TYPE ainet_discovery_records_total counter\n");
     for (size_t i = 0; i < discovery::record_verdict_count; ++i)
         out.append("ainet_discovery_records_total{verdict=\"")
-            .append(discovery::to_string(static_cast<discovery::record_verdict>(i)))
+            .append(verdict_labels[i])
             .append("\"} ")
             .append(std::to_string(c.documents.records_by_verdict[i].load(std::memory_order_relaxed)))
             .append("\n");

@@ -93,6 +93,9 @@ public:
 private:
     void after(runtime::shard_context& ctx) noexcept {
         drain_events();
+        // RTTs and contact times change without events: refresh them now and then.
+        if (m_published_once && ctx.now - m_last_publish >= m_shared.m_options.refresh_interval)
+            m_dirty = true;
         if (m_dirty) {
             const instant due = m_last_publish + m_shared.m_options.publish_interval;
             if (!m_published_once || ctx.now >= due) {

@@ -7,6 +7,7 @@
 //   ainetctl verify --stream [--batch N] [--domain cli|raw]
 //   ainetctl config check [--bootstrap] FILE
 //   ainetctl relay send|listen ... (relay_commands.hpp)
+//   ainetctl peers [--json] [--http ADDR] (peers_command.hpp)
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -15,6 +16,7 @@
 // tool can never pass as a protocol object; --domain raw signs and verifies plain Ed25519 over
 // exactly the message bytes (test vectors, interop with other tools).
 
+#include "peers_command.hpp" // membership/discovery
 #include "relay_commands.hpp"
 #include "verify_stream.hpp"
 
@@ -262,6 +264,7 @@ int main(int argc, char** argv) {
     check->callback([&] { status = run_config_check(o); });
 
     ainet::ctl::add_relay_commands(app, status);
+    ainet::ctl::add_peers_command(app, status); // membership/discovery
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

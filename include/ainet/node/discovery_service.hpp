@@ -49,7 +49,7 @@ struct discovery_service_options {
     unsigned fetch_threads = 4;
     duration connect_timeout = std::chrono::seconds(1);
     duration read_timeout = std::chrono::seconds(2);
-    duration persist_interval = std::chrono::seconds(5);
+    duration persist_interval = std::chrono::seconds(2);
     // Static nodes are seeded into membership again this often while it has no live member.
     duration reseed_interval = std::chrono::seconds(5);
 };

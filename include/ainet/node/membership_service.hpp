@@ -8,7 +8,8 @@
 // tx queue. After every call that may change the table, shard 0 drains the core's events
 // (partition suspected/healed move the directory's partition epoch) and publishes a fresh
 // peer_snapshot when something changed, at most once per publish_interval (250 ms): a change
-// inside the interval is published by a timer at its end.
+// inside the interval is published by a timer at its end, and the snapshot is refreshed every
+// refresh_interval anyway (RTTs change without events).
 //
 // Seeds: the control side (the discovery thread: static bootstrap nodes and nodes it learns)
 // calls seed(), which posts a message to shard 0 whose core then sends a join push_pull there.
@@ -37,6 +38,8 @@ struct membership_service_options {
     // The address our alive claims announce (the node's UDP address as others reach it).
     endpoint advertise;
     duration publish_interval = std::chrono::milliseconds(250);
+    // Published even without a membership change this often (RTTs move without events).
+    duration refresh_interval = std::chrono::seconds(2);
     uint64_t seed = 0; // the core's randomness
 };
 
