@@ -388,6 +388,23 @@ TEST_CASE("a node rejects and counts hostile bootstrap lists and merges nothing 
     for (const auto& h : servers)
         CHECK(states.count(id_hex(h.keys)) == 0);
 
+    // The node's own list is served, and a client asking too fast gets 429 (counted).
+    {
+        const auto [host, p] = split(node.http);
+        httplib::Client client(host, p);
+        client.set_connection_timeout(1, 0);
+        int ok = 0, limited = 0;
+        for (int i = 0; i < 40; ++i) {
+            auto response = client.Get("/bootstrap/nodes");
+            REQUIRE(response);
+            ok += response->status == 200 ? 1 : 0;
+            limited += response->status == 429 ? 1 : 0;
+        }
+        CHECK(ok >= 1);
+        CHECK(limited >= 1);
+        CHECK(metric(node, "ainet_discovery_rate_limited_total") >= 1);
+    }
+
     node.kill(SIGTERM);
     for (auto& h : servers) {
         h.server->stop();
