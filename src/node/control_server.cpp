@@ -99,6 +99,10 @@ void control_server::handle(const std::string& method, const std::string& path, 
         http_request request{req.method, req.path, {}, req.body, req.remote_addr};
         for (const auto& [k, v] : req.params)
             request.query.emplace(k, v);
+        // membership/discovery: headers and client port.
+        for (const auto& [k, v] : req.headers)
+            request.headers.emplace(k, v);
+        request.remote_port = static_cast<uint16_t>(req.remote_port);
         http_response response = handler(request);
         res.status = response.status;
         res.set_content(std::move(response.body), response.content_type.c_str());

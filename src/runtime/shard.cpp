@@ -420,6 +420,9 @@ bool shard_group::post_from_control(shard_id to, const shard_message& msg) noexc
     AINET_ASSERT(msg.kind < shard_message_kind_reserved);
     shard_message copy = msg;
     copy.from = m_config.shard_count;
+    // The control side is one producer per queue (its producer token), but HTTP threads and
+    // the discovery thread all post: serialize them here, off the data path.
+    std::lock_guard lock(m_control_post_mutex);
     return m_shards[to_index(to)]->enqueue(m_config.shard_count, copy);
 }
 

@@ -8,6 +8,7 @@
 //   ainetctl config check [--bootstrap] FILE
 //   ainetctl relay send|listen ... (relay_commands.hpp)
 //   ainetctl registry put|get|list|root ... (registry_commands.hpp)
+//   ainetctl peers [--json] [--http ADDR] (peers_command.hpp)
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -17,6 +18,7 @@
 // exactly the message bytes (test vectors, interop with other tools).
 
 #include "registry_commands.hpp" // registry
+#include "peers_command.hpp" // membership/discovery
 #include "relay_commands.hpp"
 // messaging
 #include "messaging_commands.hpp"
@@ -271,6 +273,7 @@ int main(int argc, char** argv) {
     ainet::ctl::add_messaging_commands(app, status);
     // end messaging
     ainet::ctl::add_registry_commands(app, status); // registry
+    ainet::ctl::add_peers_command(app, status); // membership/discovery
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

@@ -29,11 +29,17 @@
 #include <ainet/node/messaging_service.hpp>
 #include <ainet/node/peer_directory.hpp>
 // end messaging
+// membership/discovery
+#include <ainet/crypto/mac.hpp>
+#include <ainet/node/discovery_service.hpp>
+#include <ainet/node/membership_service.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <cstring>
 #include <filesystem>
 #include <pthread.h>
@@ -98,6 +104,7 @@ int main(int argc, char** argv) {
     size_t bootstrap_node_count = 0;
     std::vector<config::bootstrap_node> bootstrap_nodes;
     std::vector<ainet::endpoint> registry_static_peers; // registry
+    config::bootstrap_list bootstrap; // membership/discovery: kept for the discovery thread
     if (!cfg->bootstrap_file.empty()) {
         auto list = config::load_bootstrap_list(cfg->bootstrap_file);
         if (!list)
@@ -109,6 +116,7 @@ int main(int argc, char** argv) {
             if (n.public_key.bytes != keys->public_key_bytes())
                 registry_static_peers.push_back(n.udp);
         // --- end registry ---
+        bootstrap = std::move(*list);
     }
 
     std::error_code ec;
@@ -117,10 +125,43 @@ int main(int argc, char** argv) {
         return startup_failed("data_dir " + cfg->data_dir.string() + ": " +
                               (ec ? ec.message() : std::string("not a directory")));
 
+    // membership/discovery: both announce the configured addresses, so they run only when
+    // those are addresses others can reach (not 0.0.0.0 or ::). Membership publishes the
+    // peer_directory that messaging and the registry read; without it the directory stays
+    // empty and they use the bootstrap list.
+    std::unique_ptr<ainet::node::membership_service> membership;
+    std::unique_ptr<ainet::node::discovery_service> discovery;
+    const auto unspecified = [](const ainet::endpoint& e) {
+        return std::all_of(e.address.begin(), e.address.end(), [](uint8_t b) { return b == 0; });
+    };
+    if (unspecified(cfg->udp_listen) || unspecified(cfg->http_listen)) {
+        log_event(log_level::warn, "membership_off")
+            .field("reason", "udp_listen and http_listen must be addresses other nodes can reach, "
+                             "not a wildcard");
+    } else {
+        uint64_t seeds[2];
+        crypto::random_bytes({reinterpret_cast<uint8_t*>(seeds), sizeof(seeds)});
+        ainet::node::membership_service_options m;
+        m.advertise = cfg->udp_listen;
+        m.seed = seeds[0];
+        membership = std::make_unique<ainet::node::membership_service>(*keys, m);
+        ainet::node::discovery_service_options d;
+        d.manager.udp = cfg->udp_listen;
+        d.manager.http = cfg->http_listen;
+        d.manager.statics = bootstrap;
+        d.manager.seed = seeds[1];
+        d.state_file = cfg->data_dir / "discovery.state";
+        discovery = std::make_unique<ainet::node::discovery_service>(*keys, d, membership.get());
+    }
+    // end membership/discovery
     // messaging: reliable messages for applications (POST/GET /messages), state in
-    // data_dir/messaging. The directory stays empty until membership publishes into it; peers
-    // it lacks are reached through the bootstrap list.
-    auto peers = std::make_shared<ainet::node::peer_directory>();
+    // data_dir/messaging; peers the directory lacks are reached through the bootstrap list.
+    auto own_directory = std::make_shared<ainet::node::peer_directory>();
+    // Aliasing pointer: membership owns its directory and outlives every user of it here.
+    std::shared_ptr<const ainet::node::peer_directory> peers =
+        membership ? std::shared_ptr<const ainet::node::peer_directory>(own_directory,
+                                                                         &membership->directory())
+                   : own_directory;
     ainet::node::messaging_options messaging_options;
     messaging_options.directory = cfg->data_dir / "messaging";
     ainet::node::messaging_service messaging(messaging_options, keys->id(), peers,
@@ -143,9 +184,16 @@ int main(int argc, char** argv) {
     }
     registry->attach(node);
     // end registry
+    if (membership)
+        membership->attach(node);
+    if (discovery)
+        discovery->attach(node);
     std::string error;
     if (!node.start(error))
         return startup_failed(error);
+    if (discovery)
+        discovery->start();
+    // end membership/discovery
     if (!node.backend_fallback_reason().empty())
         log_event(log_level::warn, "io_backend_fallback")
             .field("reason", node.backend_fallback_reason())
@@ -168,6 +216,8 @@ int main(int argc, char** argv) {
     log_event(log_level::info, "signal")
         .field("signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM")
         .field("action", "shutting down");
+    if (discovery) // membership/discovery
+        discovery->stop();
     // Graceful: stop accepting, let the shards drain (shard_service::on_drain), then stop.
     const auto drain_started = std::chrono::steady_clock::now();
     const bool drained = node.drain_and_stop(drain_timeout);

@@ -24,6 +24,10 @@ struct http_request {
     std::multimap<std::string, std::string> query;
     std::string body;
     std::string remote_address;
+    // membership/discovery: request headers (names as sent) and the client's port, for the
+    // bootstrap announcement header and the per-client rate limit.
+    std::multimap<std::string, std::string> headers;
+    uint16_t remote_port = 0;
 };
 
 struct http_response {

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -141,7 +142,8 @@ public:
     // CPU time (user + system) the shard's thread has used so far, for benchmarks.
     [[nodiscard]] duration thread_cpu_time(shard_id id) const noexcept;
 
-    // Control thread: posts to shard `to`. False (counted on that shard) if the queue is full.
+    // Control side (any thread: HTTP handlers, discovery; serialized by a mutex, never used by
+    // shards): posts to shard `to`. False (counted on that shard) if the queue is full.
     bool post_from_control(shard_id to, const shard_message& msg) noexcept;
 
 private:
@@ -154,6 +156,7 @@ private:
     backend_kind m_backend = backend_kind::epoll;
     std::string m_fallback_reason;
     bool m_started = false;
+    std::mutex m_control_post_mutex;
 };
 
 } // namespace ainet::runtime

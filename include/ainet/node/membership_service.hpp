@@ -1,0 +1,92 @@
+#pragma once
+// membership_service: the SWIM/Lifeguard membership core (membership/membership_core.hpp)
+// running inside a relay_node, and the peer_directory it publishes.
+//
+// One core per node, owned by shard 0. Datagrams of the membership range (0x30..0x3f) that the
+// kernel delivers to another shard are hand_over()ed to shard 0; the core's deadline is one
+// timer of shard 0's wheel tagged with the service slot; its datagrams go out through shard 0's
+// tx queue. After every call that may change the table, shard 0 drains the core's events
+// (partition suspected/healed move the directory's partition epoch) and publishes a fresh
+// peer_snapshot when something changed, at most once per publish_interval (250 ms): a change
+// inside the interval is published by a timer at its end, and the snapshot is refreshed every
+// refresh_interval anyway (RTTs change without events).
+//
+// Seeds: the control side (the discovery thread: static bootstrap nodes and nodes it learns)
+// calls seed(), which posts a message to shard 0 whose core then sends a join push_pull there.
+//
+// Threads: construct and register on the main thread before relay_node::start(); the shard
+// instances run on their shards; seed(), directory(), counters() and render_metrics() from any
+// control-side thread (counters and gauges are relaxed atomics written by shard 0 only).
+// Lifecycle: the membership_service must outlive the relay_node it is registered with.
+// Memory: the core (about 200 bytes per member) plus one snapshot per publish.
+
+#include <ainet/crypto/ed25519.hpp>
+#include <ainet/membership/membership_core.hpp>
+#include <ainet/node/peer_directory.hpp>
+#include <ainet/node/shard_service.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace ainet::node {
+
+class relay_node;
+
+struct membership_service_options {
+    membership::membership_config core;
+    // The address our alive claims announce (the node's UDP address as others reach it).
+    endpoint advertise;
+    duration publish_interval = std::chrono::milliseconds(250);
+    // Published even without a membership change this often (RTTs move without events).
+    duration refresh_interval = std::chrono::seconds(2);
+    uint64_t seed = 0; // the core's randomness
+};
+
+struct membership_gauges {
+    std::atomic<uint64_t> alive{0};
+    std::atomic<uint64_t> suspect{0};
+    std::atomic<uint64_t> dead{0}; // dead or left
+    std::atomic<uint64_t> unreachable{0};
+    std::atomic<uint64_t> partition_suspected{0}; // 0 or 1
+    std::atomic<uint64_t> partition_events{0};    // suspected + healed transitions
+    std::atomic<uint64_t> seeds_posted{0};
+    std::atomic<uint64_t> seeds_refused{0};  // control -> shard 0 queue full
+    std::atomic<uint64_t> handoffs_failed{0}; // datagram not handed to shard 0
+};
+
+class membership_service {
+public:
+    // keys must outlive the service (the core signs our alive claims with them).
+    membership_service(const crypto::key_pair& keys, membership_service_options options);
+    membership_service(const membership_service&) = delete;
+    membership_service& operator=(const membership_service&) = delete;
+
+    // Registers the service (types 0x30..0x3f) and its /metrics with node. Before start().
+    void attach(relay_node& node);
+
+    // Control side, after start(): asks shard 0's core to join through a seed endpoint.
+    bool seed(const endpoint& udp);
+
+    [[nodiscard]] const peer_directory& directory() const noexcept { return m_directory; }
+    [[nodiscard]] const membership::membership_counters& counters() const noexcept {
+        return m_counters;
+    }
+    [[nodiscard]] const membership_gauges& gauges() const noexcept { return m_gauges; }
+    void render_metrics(std::string& out) const;
+
+    static constexpr uint8_t type_first = 0x30;
+    static constexpr uint8_t type_last = 0x3f;
+
+private:
+    friend class membership_shard;
+    const crypto::key_pair& m_keys;
+    membership_service_options m_options;
+    membership::membership_counters m_counters;
+    membership_gauges m_gauges;
+    peer_directory m_directory;
+    relay_node* m_node = nullptr;
+    std::atomic<uint32_t> m_slot{0}; // set by the factories (same value on every shard)
+};
+
+} // namespace ainet::node

@@ -1,0 +1,250 @@
+#include <ainet/node/membership_service.hpp>
+
+#include <ainet/core/assert.hpp>
+#include <ainet/node/relay_node.hpp>
+#include <ainet/runtime/metrics.hpp>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+
+namespace ainet::node {
+
+namespace {
+
+constexpr uint32_t message_seed = 1;
+constexpr uint64_t cookie_core = 1;    // the core's next_deadline()
+constexpr uint64_t cookie_publish = 2; // a change waits for the end of publish_interval
+constexpr shard_id owner_shard{0};
+
+peer_state to_peer_state(membership::member_state s) noexcept {
+    switch (s) {
+    case membership::member_state::alive: return peer_state::alive;
+    case membership::member_state::suspect: return peer_state::suspect;
+    case membership::member_state::dead: return peer_state::dead;
+    case membership::member_state::left: return peer_state::left;
+    case membership::member_state::unreachable: return peer_state::unreachable;
+    }
+    return peer_state::dead;
+}
+
+} // namespace
+
+class membership_shard final : public shard_service {
+public:
+    membership_shard(membership_service& shared, shard_id shard, service_slot slot)
+        : m_shared(shared), m_shard(shard), m_slot(slot) {}
+
+    void on_start(runtime::shard_context& ctx) override {
+        if (m_shard != owner_shard)
+            return;
+        membership::membership_config config = m_shared.m_options.core;
+        // A restart without persisted state must claim above any incarnation it used before.
+        if (config.initial_incarnation == 0)
+            config.initial_incarnation = static_cast<uint64_t>(static_cast<int64_t>(ctx.wall_now));
+        m_core = std::make_unique<membership::membership_core>(
+            config, m_shared.m_keys, m_shared.m_options.advertise, m_shared.m_options.seed,
+            m_shared.m_counters);
+        m_core->start(ctx.now);
+        m_dirty = true;
+        after(ctx);
+    }
+
+    void on_datagram(runtime::shard_context& ctx, const datagram_ref& d) noexcept override {
+        if (m_shard != owner_shard) {
+            if (!ctx.hand_over(owner_shard, d))
+                m_shared.m_gauges.handoffs_failed.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (!m_core)
+            return;
+        m_core->on_datagram(ctx.now, d, ctx.tx);
+        after(ctx);
+    }
+
+    void on_message(runtime::shard_context& ctx, uint32_t kind,
+                    const runtime::shard_message& msg) noexcept override {
+        if (!m_core || kind != message_seed || msg.size != sizeof(endpoint))
+            return;
+        endpoint seed;
+        std::memcpy(&seed, msg.body.data(), sizeof(endpoint));
+        m_core->add_seed(ctx.now, seed, ctx.tx);
+        after(ctx);
+    }
+
+    void on_timer(runtime::shard_context& ctx, uint64_t cookie) noexcept override {
+        if (!m_core)
+            return;
+        if (cookie == cookie_core) {
+            m_timer.reset();
+            if (ctx.now >= m_core->next_deadline())
+                m_core->tick(ctx.now, ctx.tx);
+        } else if (cookie == cookie_publish) {
+            m_publish_timer = false;
+        }
+        after(ctx);
+    }
+
+    void on_stop(runtime::shard_context&) override {
+        if (m_core && m_dirty)
+            publish(unix_ms{0});
+    }
+
+private:
+    void after(runtime::shard_context& ctx) noexcept {
+        drain_events();
+        // RTTs and contact times change without events: refresh them now and then.
+        if (m_published_once && ctx.now - m_last_publish >= m_shared.m_options.refresh_interval)
+            m_dirty = true;
+        if (m_dirty) {
+            const instant due = m_last_publish + m_shared.m_options.publish_interval;
+            if (!m_published_once || ctx.now >= due) {
+                publish(ctx.wall_now);
+                m_last_publish = ctx.now;
+                m_published_once = true;
+            } else if (!m_publish_timer) {
+                m_publish_timer = ctx.timers.arm(due, m_slot.cookie(cookie_publish)).has_value();
+            }
+        }
+        const instant deadline = std::max(m_core->next_deadline(), ctx.now);
+        if (m_timer && m_timer_at == deadline)
+            return;
+        if (m_timer)
+            (void)ctx.timers.cancel(*m_timer);
+        m_timer.reset();
+        if (auto id = ctx.timers.arm(deadline, m_slot.cookie(cookie_core)); id) {
+            m_timer = *id;
+            m_timer_at = deadline;
+        }
+    }
+
+    void drain_events() noexcept {
+        const auto events = m_core->events();
+        if (events.empty())
+            return;
+        m_dirty = true;
+        for (const membership::membership_event& e : events) {
+            if (e.kind == membership::event_kind::partition_suspected) {
+                m_partition_suspected = true;
+                ++m_partition_epoch;
+                m_unreachable = e.members;
+                m_shared.m_gauges.partition_events.fetch_add(1, std::memory_order_relaxed);
+            } else if (e.kind == membership::event_kind::partition_healed) {
+                m_partition_suspected = false;
+                ++m_partition_epoch;
+                m_unreachable.clear();
+                m_shared.m_gauges.partition_events.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+        m_core->clear_events();
+    }
+
+    // Allocates (the snapshot); runs at most once per publish_interval, off the datagram path's
+    // steady state.
+    void publish(unix_ms wall) noexcept {
+        peer_snapshot snapshot;
+        const auto members = m_core->snapshot();
+        snapshot.peers.reserve(members.size());
+        uint64_t alive = 0, suspect = 0, dead = 0, unreachable = 0;
+        for (const membership::member_info& m : members) {
+            peer_info p;
+            p.id = m.id;
+            p.udp = m.address;
+            p.state = to_peer_state(m.state);
+            p.incarnation = m.incarnation;
+            if (m.rtt)
+                p.rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(*m.rtt).count();
+            snapshot.peers.push_back(p);
+            switch (m.state) {
+            case membership::member_state::alive: ++alive; break;
+            case membership::member_state::suspect: ++suspect; break;
+            case membership::member_state::unreachable: ++unreachable; break;
+            default: ++dead; break;
+            }
+        }
+        snapshot.partition_epoch = m_partition_epoch;
+        snapshot.partition_suspected = m_partition_suspected;
+        snapshot.unreachable = m_unreachable;
+        snapshot.published_at = wall;
+        m_shared.m_directory.publish(std::move(snapshot));
+        auto& g = m_shared.m_gauges;
+        g.alive.store(alive, std::memory_order_relaxed);
+        g.suspect.store(suspect, std::memory_order_relaxed);
+        g.dead.store(dead, std::memory_order_relaxed);
+        g.unreachable.store(unreachable, std::memory_order_relaxed);
+        g.partition_suspected.store(m_partition_suspected ? 1 : 0, std::memory_order_relaxed);
+        m_dirty = false;
+    }
+
+    membership_service& m_shared;
+    shard_id m_shard;
+    service_slot m_slot;
+    std::unique_ptr<membership::membership_core> m_core; // shard 0 only
+    std::optional<timer::timer_id> m_timer;
+    instant m_timer_at{};
+    bool m_publish_timer = false;
+    bool m_dirty = false;
+    bool m_published_once = false;
+    instant m_last_publish{};
+    bool m_partition_suspected = false;
+    uint64_t m_partition_epoch = 0;
+    std::vector<node_id> m_unreachable;
+};
+
+membership_service::membership_service(const crypto::key_pair& keys,
+                                       membership_service_options options)
+    : m_keys(keys), m_options(options) {}
+
+void membership_service::attach(relay_node& node) {
+    AINET_ASSERT(m_node == nullptr);
+    m_node = &node;
+    node.add_service({"membership", type_first, type_last,
+                      [this](shard_id shard, uint16_t, service_slot slot) {
+                          m_slot = slot.number();
+                          return std::make_unique<membership_shard>(*this, shard, slot);
+                      }});
+    node.add_metrics([this](std::string& out) { render_metrics(out); });
+}
+
+bool membership_service::seed(const endpoint& udp) {
+    AINET_ASSERT(m_node != nullptr && m_slot != 0);
+    runtime::shard_message msg;
+    msg.kind = service_slot(m_slot).kind(message_seed);
+    std::memcpy(msg.body.data(), &udp, sizeof(endpoint));
+    msg.size = sizeof(endpoint);
+    const bool ok = m_node->post_from_control(owner_shard, msg);
+    (ok ? m_gauges.seeds_posted : m_gauges.seeds_refused).fetch_add(1, std::memory_order_relaxed);
+    return ok;
+}
+
+void membership_service::render_metrics(std::string& out) const {
+#define AINET_RENDER_MEMBERSHIP(name, help)                                                        \
+    runtime::render_metric(out, "ainet_membership_" #name "_total", "counter", help,               \
+                           m_counters.name.load(std::memory_order_relaxed));
+    AINET_MEMBERSHIP_COUNTERS(AINET_RENDER_MEMBERSHIP)
+#undef AINET_RENDER_MEMBERSHIP
+    const auto gauge = [&out](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+        runtime::render_metric(out, name, "gauge", help, v.load(std::memory_order_relaxed));
+    };
+    gauge("ainet_membership_members_alive", "members alive", m_gauges.alive);
+    gauge("ainet_membership_members_suspect", "members suspect", m_gauges.suspect);
+    gauge("ainet_membership_members_dead", "members dead or left", m_gauges.dead);
+    gauge("ainet_membership_members_unreachable", "members unreachable (partition or unconfirmed)",
+          m_gauges.unreachable);
+    gauge("ainet_membership_partition_suspected", "1 while a partition is suspected",
+          m_gauges.partition_suspected);
+    runtime::render_metric(out, "ainet_membership_partition_events_total", "counter",
+                           "partition suspected/healed transitions",
+                           m_gauges.partition_events.load(std::memory_order_relaxed));
+    runtime::render_metric(out, "ainet_membership_seeds_posted_total", "counter",
+                           "join seeds posted to shard 0",
+                           m_gauges.seeds_posted.load(std::memory_order_relaxed));
+    runtime::render_metric(out, "ainet_membership_seeds_refused_total", "counter",
+                           "join seeds refused: shard 0 queue full",
+                           m_gauges.seeds_refused.load(std::memory_order_relaxed));
+    runtime::render_metric(out, "ainet_membership_handoffs_failed_total", "counter",
+                           "membership datagrams not handed over to shard 0",
+                           m_gauges.handoffs_failed.load(std::memory_order_relaxed));
+}
+
+} // namespace ainet::node
