@@ -294,7 +294,7 @@ void bootstrap_manager::contact_ok(const node_id& id, instant now, duration rtt)
     p.in_flight = false;
     p.failures = 0;
     p.next_allowed = instant{INT64_MIN};
-    p.outcomes = static_cast<uint16_t>((p.outcomes << 1) | 1u);
+    p.outcomes = static_cast<uint16_t>((static_cast<unsigned>(p.outcomes) << 1) | 1u);
     p.outcome_count =
         static_cast<uint8_t>(std::min<size_t>(p.outcome_count + 1u, stability_window));
     if (!p.up_since)

@@ -52,13 +52,6 @@ public:
     // The relay handshake, relayed traffic and liveness ranges (0x00..0x2f, docs/PROTOCOL.md).
     static constexpr unsigned relay_owned_type_end = 0x30;
 
-    // membership/discovery (general hooks): before start(), a renderer appending to /metrics
-    // (called on the control server's threads); after start(), a post to a shard from any
-    // control-side thread (HTTP handlers, the discovery thread). The control thread's queues
-    // have a single producer each, so posts are serialized by a mutex (never taken by shards).
-    void add_metrics(std::function<void(std::string&)> renderer);
-    bool post_from_control(shard_id to, const runtime::shard_message& msg);
-
     // Binds the UDP port and the control address and starts the shards. error says what
     // failed (bind, io backend, threads).
     [[nodiscard]] bool start(std::string& error);
@@ -91,7 +84,9 @@ public:
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;
 
-    // Control thread, after start(): posts msg to shard `to` (false when not started or full).
+    // After start(), from any control-side thread (HTTP handlers, the discovery thread): posts
+    // msg to shard `to`; false when not started or the queue is full. shard_group serializes
+    // control posts with a mutex that shards never take.
     bool post_from_control(shard_id to, const runtime::shard_message& msg) noexcept;
 
 private:
