@@ -56,7 +56,7 @@ start() { # start a|b: starts the node, waits (bounded) for its start-up line
     local pid=$!
     if [[ $n == a ]]; then A_PID=$pid; else B_PID=$pid; fi
     local tries=0
-    until grep -qs '^ainetd: started' $n.log; do
+    until grep -qs ' started node_id=' $n.log; do
         kill -0 "$pid" 2>/dev/null || die "ainetd $n exited early: $(cat $n.log)"
         (( ++tries <= 100 )) || die "ainetd $n did not start in 10 s"
         sleep 0.1

@@ -41,7 +41,7 @@ start_node() {
     "$AINETD" --config node.json 2> node.log &
     DAEMON_PID=$!
     for _ in $(seq 1 100); do
-        grep -q 'ainetd: started' node.log 2>/dev/null && return 0
+        grep -q ' started node_id=' node.log 2>/dev/null && return 0
         sleep 0.1
     done
     die "ainetd did not start"

@@ -54,7 +54,7 @@ start_node() { # start_node I
     "$AINETD" --config "node$1.json" 2> "node$1.log" &
     PIDS+=($!)
     for _ in $(seq 1 100); do
-        grep -q 'ainetd: started' "node$1.log" 2>/dev/null && return 0
+        grep -q ' started node_id=' "node$1.log" 2>/dev/null && return 0
         sleep 0.1
     done
     die "node$1 did not start"
