@@ -262,9 +262,15 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
         CHECK(metric(*nodes[0], "ainet_membership_members_alive") == node_count - 1);
     }
 
-    // Its discovery state is on disk while it runs (written atomically as it learns).
+    // Its discovery state is on disk while it runs (written atomically as it learns). The
+    // first write can come before it has learnt anyone, and later ones at most every
+    // persist_interval (2 s): once it knows a node, wait past one interval so that what it
+    // learnt is on disk before the SIGKILL (seen failing under ASan on CI without this).
     CHECK(wait_until([&] { return fs::exists(nodes[4]->dir / "data" / "discovery.state"); },
                      std::chrono::seconds(10)));
+    CHECK(wait_until([&] { return metric(*nodes[4], "ainet_discovery_known_nodes") >= 1; },
+                     std::chrono::seconds(20)));
+    std::this_thread::sleep_for(std::chrono::seconds(3));
 
     // SIGKILL the last node: the others must declare it dead (or forget it).
     const std::string victim = id_hex(keys[4]);
