@@ -12,6 +12,8 @@
 #include <ainet/reliability/reliability_core.hpp>
 #include <ainet/wire/header.hpp>
 
+#include "invariant.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,15 +47,6 @@ struct collect final : packet_sink {
     }
     void abandon() noexcept override {}
 };
-
-// Aborts with the violated condition's line, so a crash input explains itself.
-#define check(ok)                                                                                  \
-    do {                                                                                           \
-        if (!(ok)) {                                                                               \
-            std::fprintf(stderr, "invariant violated at line %d: %s\n", __LINE__, #ok);            \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (false)
 
 // The model sender's payload for a sequence number: derived from it, variable length.
 std::vector<uint8_t> payload_for(uint64_t seq) {
@@ -94,7 +87,7 @@ struct harness {
         packet_writer w(buf, packet_head{7, 9, 0});
         const auto payload = payload_for(seq);
         const bool added = w.add_data(data_frame{channel_id{1}, seq, seq - 1, payload});
-        check(added);
+        FUZZ_CHECK(added);
         buf.resize(w.finish());
         core->on_packet(now, sender, buf);
     }
@@ -109,28 +102,28 @@ struct harness {
             // never do is deliver into the model sender's stream.
             if (e.kind != event_kind::delivered || e.peer != sender)
                 continue;
-            check(e.channel == channel_id{1});
-            check(e.seq == next_expected);
+            FUZZ_CHECK(e.channel == channel_id{1});
+            FUZZ_CHECK(e.seq == next_expected);
             const auto expected = payload_for(e.seq);
             const bytes_view got = core->payload_of(e);
-            check(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
+            FUZZ_CHECK(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
             ++next_expected;
         }
         core->clear_events();
         for (const auto& d : sink.sent) {
             auto view = decode_reliable_datagram(d);
-            check(view.has_value());
+            FUZZ_CHECK(view.has_value());
             frame_reader r(view->frames);
             while (!r.at_end()) {
                 auto f = r.next();
-                check(f.has_value());
+                FUZZ_CHECK(f.has_value());
                 if (f->type == frame_type::ack)
-                    check(f->ack.cumulative < next_expected);
+                    FUZZ_CHECK(f->ack.cumulative < next_expected);
             }
         }
         // Two peers (the model and the stranger), each at most channels_per_peer_max sessions
         // of receive_window slots, each slot at most one datagram's payload.
-        check(core->buffered_bytes() <= 2 * 4 * size_t{config.receive_window} * 2048);
+        FUZZ_CHECK(core->buffered_bytes() <= 2 * 4 * size_t{config.receive_window} * 2048);
         now = now + std::chrono::milliseconds(7);
     }
 };
@@ -174,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         case 6: { // crash and restart with the durable state
             auto state = decode_state(h.store.encode());
-            check(state.has_value());
+            FUZZ_CHECK(state.has_value());
             uint64_t processed = 0;
             for (const auto& r : state->receivers)
                 if (r.peer == h.sender)

@@ -10,6 +10,8 @@
 #include <ainet/reliability/reliability_core.hpp>
 #include <ainet/wire/header.hpp>
 
+#include "invariant.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,14 +21,6 @@
 
 using namespace ainet;
 using namespace ainet::reliability;
-
-#define check(ok)                                                                                  \
-    do {                                                                                           \
-        if (!(ok)) {                                                                               \
-            std::fprintf(stderr, "invariant violated at line %d: %s\n", __LINE__, #ok);            \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (false)
 
 namespace {
 
@@ -95,18 +89,18 @@ struct fuzz_world {
         for (const event& e : b->events()) {
             if (e.kind != event_kind::delivered)
                 continue;
-            check(e.peer == ida);
-            check(e.seq > last_delivered_seq || last_delivered_seq == 0 || e.seq == 1);
+            FUZZ_CHECK(e.peer == ida);
+            FUZZ_CHECK(e.seq > last_delivered_seq || last_delivered_seq == 0 || e.seq == 1);
             last_delivered_seq = e.seq;
             const bytes_view got = b->payload_of(e);
-            check(got.size() >= 4);
+            FUZZ_CHECK(got.size() >= 4);
             uint32_t tag = 0;
             std::memcpy(&tag, got.data(), 4);
             const auto expected = payload_for(tag);
-            check(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
+            FUZZ_CHECK(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
         }
         b->clear_events();
-        check(a->in_flight(idb) <= a->outbox_count());
+        FUZZ_CHECK(a->in_flight(idb) <= a->outbox_count());
         if (to_b.size() > 64)
             to_b.erase(to_b.begin(), to_b.begin() + 32);
         if (to_a.size() > 64)
@@ -184,7 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         case 7: { // A crashes and restarts from what it made durable
             auto state = decode_state(w.store_a.encode());
-            check(state.has_value());
+            FUZZ_CHECK(state.has_value());
             w.start_a(*state);
             break;
         }

@@ -1,5 +1,7 @@
 #include <ainet/config/file.hpp>
 
+#include <ainet/core/file_io.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -47,77 +49,33 @@ result<std::string> read_config_file(const std::filesystem::path& path, size_t s
     return text;
 }
 
-namespace {
-
-bool write_all(int fd, std::string_view data) noexcept {
-    while (!data.empty()) {
-        const ssize_t written = ::write(fd, data.data(), data.size());
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<size_t>(written));
-    }
-    return true;
-}
-
-bool fsync_retry(int fd) noexcept {
-    int rc = 0;
-    do {
-        rc = ::fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-    return rc == 0;
-}
-
-} // namespace
-
 result<size_t> write_file_atomic(const std::filesystem::path& path, std::string_view data,
                                unsigned mode) {
-    const std::string name = path.string();
-    auto io_error = [&](std::string reason) {
-        return error_info{errc::file_io, name, "", std::move(reason) + ": " + std::strerror(errno)};
-    };
-    if (!path.has_filename()) {
-        errno = EINVAL;
-        return io_error("no file name");
+    const durable_write_status status = write_file_durably(path, data, mode);
+    if (status.ok())
+        return data.size();
+    std::string reason;
+    switch (status.failed_at) {
+    case durable_write_stage::none:
+        break;
+    case durable_write_stage::no_filename:
+        reason = "no file name";
+        break;
+    case durable_write_stage::create_temp:
+        reason = "cannot create a temporary file beside it";
+        break;
+    case durable_write_stage::write_temp:
+        reason = "cannot write its temporary file";
+        break;
+    case durable_write_stage::rename:
+        reason = "cannot rename over it";
+        break;
+    case durable_write_stage::sync_directory:
+        reason = "cannot fsync its directory";
+        break;
     }
-    const std::filesystem::path directory =
-        path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    // A fresh name beside the target (same file system for the rename); pid + counter keep
-    // concurrent writers in one process or several apart, O_EXCL refuses anything left over.
-    static std::atomic<uint64_t> sequence{0};
-    std::filesystem::path temp = path;
-    temp += ".tmp-" + std::to_string(::getpid()) + "-" +
-            std::to_string(sequence.fetch_add(1, std::memory_order_relaxed));
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                          static_cast<mode_t>(mode));
-    if (fd < 0)
-        return io_error("cannot create " + temp.string());
-    const bool written = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 && write_all(fd, data) &&
-                         fsync_retry(fd);
-    const int saved = errno;
-    const bool closed = ::close(fd) == 0;
-    if (!written || !closed) {
-        ::unlink(temp.c_str());
-        errno = written ? errno : saved;
-        return io_error("cannot write " + temp.string());
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const int rename_errno = errno;
-        ::unlink(temp.c_str());
-        errno = rename_errno;
-        return io_error("cannot rename over it");
-    }
-    // The rename is durable only once the directory entry is on disk.
-    const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0)
-        return io_error("cannot open its directory");
-    const bool synced = fsync_retry(dir);
-    ::close(dir);
-    if (!synced)
-        return io_error("cannot fsync its directory");
-    return data.size();
+    return error_info{errc::file_io, path.string(), "",
+                      reason + ": " + std::strerror(status.errno_value)};
 }
 
 } // namespace ainet::config

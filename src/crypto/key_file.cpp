@@ -3,6 +3,7 @@
 #include <ainet/crypto/ed25519.hpp>
 
 #include <ainet/core/encoding.hpp>
+#include <ainet/core/file_io.hpp>
 
 #include <sodium.h>
 
@@ -64,37 +65,10 @@ public:
     }
     [[nodiscard]] int get() const noexcept { return m_fd; }
     [[nodiscard]] bool valid() const noexcept { return m_fd >= 0; }
-    // Closes now and reports whether close succeeded (a failed close may mean lost data).
-    [[nodiscard]] bool close() noexcept {
-        const int fd = m_fd;
-        m_fd = -1;
-        return ::close(fd) == 0;
-    }
 
 private:
     int m_fd;
 };
-
-bool write_all(int fd, std::string_view data) noexcept {
-    while (!data.empty()) {
-        const ssize_t written = ::write(fd, data.data(), data.size());
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<size_t>(written));
-    }
-    return true;
-}
-
-bool fsync_retry(int fd) noexcept {
-    int rc = 0;
-    do {
-        rc = ::fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-    return rc == 0;
-}
 
 // Zeroes a string that held secret material before it is freed.
 void wipe(std::string& text) noexcept {
@@ -145,35 +119,10 @@ result<key_pair> parse_key_file(std::string_view text) {
 result<void> save_key_file(const std::filesystem::path& path, const key_pair& keys) {
     if (!init())
         return fail(errc::init_failed);
-    if (!path.has_filename())
-        return fail(errc::key_file_io);
-    const std::filesystem::path directory =
-        path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-
-    // A fresh name beside the target, so the rename below stays within one file system.
-    std::array<uint8_t, 8> nonce{};
-    randombytes_buf(nonce.data(), nonce.size());
-    std::filesystem::path temp = path;
-    temp += ".tmp-" + to_hex(nonce);
-
-    unique_fd file(
-        ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!file.valid())
-        return fail(errc::key_file_io);
     std::string text = format_key_file(keys);
-    // fchmod makes the mode exactly 0600 whatever the umask removed.
-    const bool written =
-        ::fchmod(file.get(), 0600) == 0 && write_all(file.get(), text) && fsync_retry(file.get());
+    const bool saved = write_file_durably(path, text, 0600).ok();
     wipe(text);
-    const bool closed = file.close();
-    if (!written || !closed || ::rename(temp.c_str(), path.c_str()) != 0) {
-        ::unlink(temp.c_str());
-        return fail(errc::key_file_io);
-    }
-
-    // The rename is durable only once the directory entry is on disk.
-    unique_fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid() || !fsync_retry(dir.get()))
+    if (!saved)
         return fail(errc::key_file_io);
     return {};
 }

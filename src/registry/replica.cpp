@@ -175,6 +175,21 @@ result<write_ticket> replica::write(const entry& e, unix_ms wall) {
     return t;
 }
 
+bool replica::apply_received(const entry_ptr& e, const dot& d) {
+    switch (apply(e, d, true)) {
+    case apply_result::applied:
+        bump(m_counters.applied);
+        return true;
+    case apply_result::duplicate:
+        bump(m_counters.duplicates);
+        return false;
+    case apply_result::full:
+        drop(drop_reason::full);
+        return false;
+    }
+    return false;
+}
+
 size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> dots,
                         unix_ms wall) {
     AINET_ASSERT(dots.empty() || dots.size() == wires.size());
@@ -195,18 +210,8 @@ size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> 
                         drop(drop_reason::future);
                         continue;
                     }
-                    switch (apply(hit, dots.empty() ? dot{} : dots[i], true)) {
-                    case apply_result::applied:
+                    if (apply_received(hit, dots.empty() ? dot{} : dots[i]))
                         ++applied;
-                        bump(m_counters.applied);
-                        break;
-                    case apply_result::duplicate:
-                        bump(m_counters.duplicates);
-                        break;
-                    case apply_result::full:
-                        drop(drop_reason::full);
-                        break;
-                    }
                     continue;
                 }
             }
@@ -253,18 +258,8 @@ size_t replica::receive(std::span<const bytes_view> wires, std::span<const dot> 
             }
             if (m_config.pool != nullptr)
                 m_config.pool->add(candidates[i]);
-            switch (apply(candidates[i], candidate_dots[i], true)) {
-            case apply_result::applied:
+            if (apply_received(candidates[i], candidate_dots[i]))
                 ++applied;
-                bump(m_counters.applied);
-                break;
-            case apply_result::duplicate:
-                bump(m_counters.duplicates);
-                break;
-            case apply_result::full:
-                drop(drop_reason::full);
-                break;
-            }
         }
     }
     return applied;
@@ -280,18 +275,8 @@ size_t replica::receive_verified(std::span<const entry_ptr> entries, std::span<c
             drop(drop_reason::future);
             continue;
         }
-        switch (apply(entries[i], dots.empty() ? dot{} : dots[i], true)) {
-        case apply_result::applied:
+        if (apply_received(entries[i], dots.empty() ? dot{} : dots[i]))
             ++applied;
-            bump(m_counters.applied);
-            break;
-        case apply_result::duplicate:
-            bump(m_counters.duplicates);
-            break;
-        case apply_result::full:
-            drop(drop_reason::full);
-            break;
-        }
     }
     return applied;
 }

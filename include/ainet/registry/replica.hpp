@@ -256,6 +256,8 @@ private:
 
     enum class apply_result : uint8_t { applied, duplicate, full };
     apply_result apply(const entry_ptr& e, const dot& d, bool durable_log);
+    // apply() for an entry from a peer, counted; true when it changed the state.
+    bool apply_received(const entry_ptr& e, const dot& d);
     void erase_record(std::set<record, record_less>::iterator it, bool durable_log);
     void index_dot(const dot& d, const entry_ptr& e);
     void unindex_dot(const dot& d);
