@@ -317,6 +317,10 @@ public:
                 bump(m_owner.m_counters.handoff_failures);
             return;
         }
+        if (backlog_full()) {
+            bump(m_owner.m_counters.store_backpressure);
+            return;
+        }
         m_owner.m_engine->on_datagram(ctx.now, ctx.wall_now, d, ctx.tx);
     }
 
@@ -364,6 +368,12 @@ private:
         registry_answer a;
         switch (request->kind) {
         case registry_request::op::put: {
+            if (backlog_full()) {
+                bump(m_owner.m_counters.store_backpressure);
+                a.error = "store unavailable: commit backlog full";
+                request->answer(std::move(a));
+                return;
+            }
             auto ticket = replica.write(request->e, ctx.wall_now);
             if (!ticket) {
                 const auto e = ticket.error();
@@ -427,8 +437,10 @@ private:
 
     void make_durable() noexcept {
         auto& replica = *m_owner.m_replica;
-        if (replica.has_pending())
+        if (replica.has_pending()) {
             m_backlog.push_back(replica.take_batch());
+            m_backlog_entries += batch_entries(m_backlog.back());
+        }
         while (!m_backlog.empty()) {
             auto written = m_owner.m_store->write(m_backlog.front());
             if (!written) {
@@ -449,6 +461,7 @@ private:
                 it->second->answer(std::move(a));
                 m_waiting.erase(it);
             }
+            m_backlog_entries -= batch_entries(m_backlog.front());
             m_backlog.pop_front();
         }
         m_owner.m_counters.entries.store(replica.size(), std::memory_order_relaxed);
@@ -499,7 +512,15 @@ private:
     registry_node& m_owner;
     shard_id m_id;
     std::map<registry::write_ticket, std::shared_ptr<registry_request>> m_waiting;
+    static size_t batch_entries(const registry::durable_batch& b) noexcept {
+        return b.puts.size() + b.removes.size();
+    }
+    [[nodiscard]] bool backlog_full() const noexcept {
+        return m_backlog_entries >= m_owner.m_options.backlog_entries_max;
+    }
+
     std::deque<registry::durable_batch> m_backlog;
+    size_t m_backlog_entries = 0;
     std::vector<endpoint> m_peers;  // sorted
     std::vector<endpoint> m_suspected;
     uint64_t m_partition_epoch = 0;

@@ -32,8 +32,11 @@
 // Limits: list answers at most list_limit_max entries; a request waits request_timeout. A list
 // with a public_key filter and root?verify=1 walk every entry on shard 0 (O(entries), fine for
 // the registries of tests and small networks; an index by writer is the fix when it matters).
-// The batch backlog after failed commits is not bounded (a store that keeps failing fails
-// every client write with 503 meanwhile).
+// Store failures: a batch whose commit fails stays in a backlog, retried every loop turn. Once
+// the backlog holds backlog_entries_max puts/removes the node stops taking new state: PUTs are
+// answered 503 before they touch the replica, and sync datagrams are dropped (both counted in
+// store_backpressure; peers re-send through anti-entropy once commits succeed again). So a
+// failing disk costs bounded memory, and no state the node cannot persist is gossiped on.
 
 #include <ainet/node/peer_directory.hpp>
 #include <ainet/node/relay_node.hpp>
@@ -97,6 +100,7 @@ private:
 #define AINET_REGISTRY_NODE_COUNTERS(X)                                                            \
     X(commits, "registry durable batches committed to the store")                                  \
     X(commit_failures, "registry batch commits that failed (retried next turn)")                   \
+    X(store_backpressure, "PUTs answered 503 and sync datagrams dropped: commit backlog full")     \
     X(http_puts_accepted, "PUT /registry/entries answered 201 (durable)")                          \
     X(http_puts_rejected, "PUT /registry/entries answered 400 or 413")                             \
     X(http_forged, "PUT /registry/entries refused: bad signature")                                 \
@@ -127,6 +131,8 @@ struct registry_node_options {
     const peer_directory* peers = nullptr;  // not owned; may be null
     duration sync_peer_refresh = std::chrono::seconds(1);
     duration request_timeout = std::chrono::seconds(3);
+    // Puts + removes waiting for a failed commit before the node stops taking new state.
+    size_t backlog_entries_max = 65536;
 };
 
 inline constexpr size_t list_limit_max = 1000;

@@ -133,3 +133,51 @@ TEST_CASE("registry_node: put/get/root inside a relay node, peers and partitions
         relay.stop();
     }
 }
+
+// Goal: a store that keeps failing (LMDB map full) costs bounded memory: once the commit
+// backlog is full, PUTs are answered 503 without touching the replica (its entry count stays
+// put) and counted as store backpressure.
+TEST_CASE("registry_node: a full store backlog refuses new writes with 503", "[node][registry]") {
+    test::temp_dir dir;
+    const auto node_keys = crypto::key_pair::generate();
+    const auto writer = crypto::key_pair::generate();
+    node::registry_node_options o;
+    o.store_directory = dir.path() / "store";
+    o.store.map_size_bytes = 64 * 1024; // fills after a few dozen entries
+    o.backlog_entries_max = 4;
+    o.request_timeout = std::chrono::milliseconds(300);
+    node::registry_node registry(o, node_keys);
+    node::relay_node relay(node_config(), node_keys);
+    registry.attach(relay);
+    std::string error;
+    REQUIRE(relay.start(error));
+
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const std::string value(600, 'v');
+    size_t accepted = 0;
+    bool refused = false;
+    for (int i = 0; i < 2000 && !refused; ++i) {
+        auto e = registry::make_entry(writer, "svc/" + std::to_string(i), value,
+                                      registry::hlc_make(static_cast<uint64_t>(now_ms), 0));
+        const auto answer = registry.put(e);
+        if (answer.status == 201)
+            ++accepted;
+        else
+            refused = registry.counters().store_backpressure.load() > 0;
+    }
+    REQUIRE(refused);
+    CHECK(accepted > 0);
+    CHECK(registry.counters().commit_failures.load() > 0);
+
+    const auto held = registry.root(false);
+    REQUIRE(held.status == 200);
+    auto e = registry::make_entry(writer, "svc/after", value,
+                                  registry::hlc_make(static_cast<uint64_t>(now_ms), 0));
+    const auto answer = registry.put(e);
+    CHECK(answer.status == 503);
+    CHECK(answer.error.find("backlog") != std::string::npos);
+    CHECK(registry.root(false).entry_count == held.entry_count);
+    relay.stop();
+}
