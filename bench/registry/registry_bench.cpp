@@ -12,7 +12,7 @@
 // (the trusted path a node uses for its own disk), because signing a million entries would only
 // measure libsodium; the differing entries are properly signed and verified on receipt.
 
-#include "../../tests/sim/registry_sim_node.hpp"
+#include <ainet/sim/registry_node.hpp>
 
 #include <ainet/merkle/reconcile.hpp>
 #include <ainet/registry/replica.hpp>

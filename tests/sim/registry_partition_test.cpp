@@ -6,7 +6,7 @@
 // it), and every conflict is resolved the same way everywhere. Reduced size here (16 nodes,
 // ~1,000 entries); `ainet-registry-bench sim` runs larger sizes (docs/BENCHMARKS.md).
 
-#include "registry_sim_node.hpp"
+#include <ainet/sim/registry_node.hpp>
 #include "sim_support.hpp"
 
 #include <ainet/registry/entry.hpp>

@@ -6,7 +6,7 @@
 // receiving application saw exactly the accepted messages, in order, each once (or, where a
 // node lost its state, every accepted message at least once and in order after the restart).
 
-#include "reliability_sim_node.hpp"
+#include <ainet/sim/reliability_node.hpp>
 #include "sim_support.hpp"
 
 #include <catch2/catch.hpp>

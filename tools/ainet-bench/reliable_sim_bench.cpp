@@ -4,7 +4,7 @@
 // The reliability core's protocol efficiency in the deterministic simulator: one sender streams
 // N messages of B bytes to one receiver over a link with M ms one-way latency (plus 10% jitter)
 // and random loss L each way (default 0, 1% and 5%), optionally capped at R Mbit/s per node.
-// Both ends run reliability_core unchanged (tests/sim/reliability_sim_node.hpp). Reports, per
+// Both ends run reliability_core unchanged (ainet/sim/reliability_node.hpp). Reports, per
 // loss rate: messages delivered per virtual second (first send to last in-order delivery),
 // datagrams sent per message (data side, and ack side), retransmissions per message, and the
 // wall time the simulation took. Every run checks that exactly the sent messages arrived, in
@@ -12,7 +12,7 @@
 
 #include "reliable_sim_bench.hpp"
 
-#include "reliability_sim_node.hpp"
+#include <ainet/sim/reliability_node.hpp>
 
 #include <ainet/sim/world.hpp>
 
