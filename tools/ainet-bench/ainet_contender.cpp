@@ -1,6 +1,6 @@
 // The ainet contender of `ainet-bench reliable`: two reliability_cores (reliability/
 // reliability_core.hpp), each driven by its own thread with a plain loop over a real UDP socket
-// on 127.0.0.1 (poll, recvfrom, tick, one flush per turn, sendto), the same loop shape as a node
+// (loopback, or the two ends of a lossy_path) (poll, recvfrom, tick, one flush per turn, sendto), the same loop shape as a node
 // shard without the rest of the node. With persistence, each core's durable_store is the node's
 // LMDB store (node/messaging_store.hpp, durable: one fdatasync per loop turn that has records)
 // in a temporary directory; without, the in-memory store.
@@ -83,12 +83,23 @@ public:
     using on_event = std::function<void(side&, const rel::event&, bytes_view payload)>;
     using on_turn = std::function<void(side&)>;
 
-    side(uint8_t self, uint8_t peer, const std::filesystem::path& store_dir, std::string& error)
+    side(uint8_t self, uint8_t peer, const path_end& end, const std::filesystem::path& store_dir,
+         std::string& error)
         : m_self(id_of(self)), m_peer(id_of(peer)) {
-        m_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        {
+            const netns_scope in_namespace(end.netns_fd);
+            if (!in_namespace.ok()) {
+                error = "setns: " + std::string(std::strerror(errno));
+                return;
+            }
+            m_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::inet_pton(AF_INET, end.ip.c_str(), &addr.sin_addr) != 1) {
+            error = "bad address " + end.ip;
+            return;
+        }
         socklen_t len = sizeof(addr);
         int buffer = 8 << 20;
         (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
@@ -196,15 +207,16 @@ private:
 
 class ainet_contender final : public contender {
 public:
-    explicit ainet_contender(bool persist) : m_persist(persist) {}
+    ainet_contender(bool persist, bench_path path) : m_persist(persist), m_path(std::move(path)) {}
     [[nodiscard]] std::string name() const override { return m_persist ? "ainet-lmdb" : "ainet"; }
 
     throughput_result run_throughput(const throughput_params& params) override {
         throughput_result r;
         temp_directory dir;
         std::string error;
-        side a(1, 2, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
-        side b(2, 1, m_persist ? dir.path() / "b" : std::filesystem::path{}, error);
+        side a(1, 2, m_path.sender, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
+        side b(2, 1, m_path.receiver, m_persist ? dir.path() / "b" : std::filesystem::path{},
+               error);
         if (!error.empty()) {
             r.error = error;
             return r;
@@ -269,8 +281,9 @@ public:
         ping_result r;
         temp_directory dir;
         std::string error;
-        side a(1, 2, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
-        side b(2, 1, m_persist ? dir.path() / "b" : std::filesystem::path{}, error);
+        side a(1, 2, m_path.sender, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
+        side b(2, 1, m_path.receiver, m_persist ? dir.path() / "b" : std::filesystem::path{},
+               error);
         if (!error.empty()) {
             r.error = error;
             return r;
@@ -334,12 +347,13 @@ public:
 
 private:
     bool m_persist;
+    bench_path m_path;
 };
 
 } // namespace
 
-std::unique_ptr<contender> make_ainet_contender(bool persist) {
-    return std::make_unique<ainet_contender>(persist);
+std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path) {
+    return std::make_unique<ainet_contender>(persist, path);
 }
 
 } // namespace ainet::bench

@@ -2,8 +2,8 @@
 // ainet-bench reliable: what one reliable-messaging implementation ("contender") must do so
 // that it can be measured side by side with the others in the same run.
 //
-// A contender owns both ends (a sender and a receiver on loopback, in this process, on two
-// threads) and runs one bounded measurement per call. Throughput: the sender pushes
+// A contender owns both ends (a sender and a receiver, in this process, on two threads, on
+// loopback or on the two sides of a lossy_path) and runs one bounded measurement per call. Throughput: the sender pushes
 // message_count messages of message_size bytes on one reliable, ordered channel as fast as the
 // implementation's own flow control lets it; the receiver checks order and counts; the clock runs
 // from the first send to the last delivery. Ping: one message_size message at a time, echoed
@@ -13,6 +13,8 @@
 // Contenders today: ENet (enet_contender.cpp, the baseline). The ainet reliability transport
 // plugs in as a second implementation of this interface (make_ainet_contender()), so every row
 // it reports has an ENet row from the same run beside it.
+
+#include "lossy_path.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -65,10 +67,10 @@ public:
 
 // ENet 1.3 (Debian libenet-dev): one peer, one channel, ENET_PACKET_FLAG_RELIABLE (reliable and
 // sequenced), default MTU (1400), window and throttle.
-std::unique_ptr<contender> make_enet_contender();
+std::unique_ptr<contender> make_enet_contender(const bench_path& path = {});
 
 // ainet's reliability core over UDP on loopback (ainet_contender.cpp); persist: each end's state
 // in LMDB (durable commits) in a temporary directory, as ainetd keeps it.
-std::unique_ptr<contender> make_ainet_contender(bool persist);
+std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path = {});
 
 } // namespace ainet::bench
