@@ -1,5 +1,6 @@
-// The ENet baseline of `ainet-bench reliable`: a server host on 127.0.0.1 (a free port the
-// kernel picks) serviced by its own thread, and a client host on the calling thread.
+// The ENet baseline of `ainet-bench reliable`: a server host on the receiver's address (a free
+// port the kernel picks) serviced by its own thread, and a client host on the calling thread;
+// each host's socket is made in its end's network namespace (lossy_path.hpp).
 //
 // Throughput: the client keeps ENet's outgoing queue non-empty (it adds a burst of messages
 // whenever the queue has drained into the window), so ENet's own window and throttle decide
@@ -49,11 +50,15 @@ public:
     server& operator=(const server&) = delete;
     ~server() { stop(); }
 
-    bool start(std::string& error) {
+    bool start(const path_end& end, std::string& error) {
         ENetAddress address{};
-        enet_address_set_host_ip(&address, "127.0.0.1");
+        enet_address_set_host_ip(&address, end.ip.c_str());
         address.port = 0;
-        m_host = enet_host_create(&address, 1, 1, 0, 0);
+        {
+            const netns_scope in_namespace(end.netns_fd);
+            if (in_namespace.ok())
+                m_host = enet_host_create(&address, 1, 1, 0, 0);
+        }
         if (m_host == nullptr) {
             error = "enet_host_create (server) failed";
             return false;
@@ -149,14 +154,19 @@ struct client {
             enet_host_destroy(host);
     }
 
-    bool connect(uint16_t port, std::string& error) {
-        host = enet_host_create(nullptr, 1, 1, 0, 0);
+    bool connect(const path_end& self, const std::string& server_ip, uint16_t port,
+                 std::string& error) {
+        {
+            const netns_scope in_namespace(self.netns_fd);
+            if (in_namespace.ok())
+                host = enet_host_create(nullptr, 1, 1, 0, 0);
+        }
         if (host == nullptr) {
             error = "enet_host_create (client) failed";
             return false;
         }
         ENetAddress address{};
-        enet_address_set_host_ip(&address, "127.0.0.1");
+        enet_address_set_host_ip(&address, server_ip.c_str());
         address.port = port;
         peer = enet_host_connect(host, &address, 1, 0);
         if (peer == nullptr) {
@@ -184,6 +194,7 @@ struct enet_library {
 
 class enet_contender final : public contender {
 public:
+    explicit enet_contender(bench_path path) : m_path(std::move(path)) {}
     [[nodiscard]] std::string name() const override { return "enet"; }
 
     throughput_result run_throughput(const throughput_params& p) override {
@@ -194,7 +205,8 @@ public:
         }
         server srv(server::mode::count, p.message_count);
         client cli;
-        if (!srv.start(r.error) || !cli.connect(srv.port(), r.error))
+        if (!srv.start(m_path.receiver, r.error) ||
+            !cli.connect(m_path.sender, m_path.receiver.ip, srv.port(), r.error))
             return r;
         std::vector<uint8_t> message(p.message_size, 0x5a);
         const uint32_t sent_before = cli.host->totalSentPackets;
@@ -251,7 +263,8 @@ public:
         }
         server srv(server::mode::echo, p.ping_count);
         client cli;
-        if (!srv.start(r.error) || !cli.connect(srv.port(), r.error))
+        if (!srv.start(m_path.receiver, r.error) ||
+            !cli.connect(m_path.sender, m_path.receiver.ip, srv.port(), r.error))
             return r;
         r.rtt_ns.reserve(p.ping_count);
         std::vector<uint8_t> message(p.message_size, 0x5a);
@@ -296,12 +309,13 @@ public:
 
 private:
     enet_library m_library;
+    bench_path m_path;
 };
 
 } // namespace
 
-std::unique_ptr<contender> make_enet_contender() {
-    return std::make_unique<enet_contender>();
+std::unique_ptr<contender> make_enet_contender(const bench_path& path) {
+    return std::make_unique<enet_contender>(path);
 }
 
 } // namespace ainet::bench

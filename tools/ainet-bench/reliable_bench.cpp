@@ -3,10 +3,13 @@
 // bytes/s), datagrams per message each way, retransmissions; then a ping run with RTT
 // percentiles. Contenders implement reliable_contender.hpp: the ENet baseline, then ainet's
 // reliability core over UDP without persistence ("ainet") and with its state in LMDB
-// ("ainet-lmdb", durable commits); --baseline-only measures ENet alone.
+// ("ainet-lmdb", durable commits); --baseline-only measures ENet alone. --loss-percent P runs
+// every contender over a lossy_path instead of loopback: two network namespaces joined by veth,
+// nft dropping P% of the datagrams each way (needs root; exit 77 where it cannot be set up).
 //
 //   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count 200000]
 //                        [--ping-count 20000] [--mode both|throughput|ping] [--json]
+//   ainet-bench reliable --loss-percent 5 --sizes 1024 --count 100000
 #include "commands.hpp"
 #include "reliable_contender.hpp"
 
@@ -14,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace ainet::bench {
@@ -28,7 +32,10 @@ struct options {
     std::string mode = "both";
     bool baseline_only = false;
     bool json = false;
+    int loss_percent = -1; // -1: loopback
 };
+
+constexpr int exit_skip = 77; // the lossy path cannot be made here
 
 struct throughput_row {
     std::string contender;
@@ -77,11 +84,23 @@ bool all_complete(const std::vector<throughput_row>& throughput,
 }
 
 int run(const options& o) {
+    std::string error;
+    const std::optional<lossy_path> lossy =
+        o.loss_percent >= 0 ? lossy_path::create(static_cast<unsigned>(o.loss_percent), error)
+                            : std::nullopt;
+    bench_path path;
+    if (o.loss_percent >= 0) {
+        if (!lossy) {
+            std::cerr << "ainet-bench reliable: skipped: " << error << "\n";
+            return exit_skip;
+        }
+        path = lossy->path();
+    }
     std::vector<std::unique_ptr<contender>> contenders;
-    contenders.push_back(make_enet_contender());
+    contenders.push_back(make_enet_contender(path));
     if (!o.baseline_only) {
-        contenders.push_back(make_ainet_contender(false));
-        contenders.push_back(make_ainet_contender(true));
+        contenders.push_back(make_ainet_contender(false, path));
+        contenders.push_back(make_ainet_contender(true, path));
     }
 
     std::vector<throughput_row> throughput_rows;
@@ -116,7 +135,8 @@ int run(const options& o) {
 
     if (o.json) {
         std::ostringstream out;
-        out << "{\"benchmark\":\"reliable\",\"path\":\"loopback\",\"throughput\":[";
+        out << "{\"benchmark\":\"reliable\",\"path\":\"" << path.description
+            << "\",\"loss_percent\":" << std::max(o.loss_percent, 0) << ",\"throughput\":[";
         bool first = true;
         for (const auto& row : throughput_rows) {
             const auto& r = row.result;
@@ -152,9 +172,10 @@ int run(const options& o) {
     }
 
     if (!throughput_rows.empty()) {
-        std::printf("ainet-bench reliable: loopback, one reliable ordered channel, %llu messages "
+        std::printf("ainet-bench reliable: %s, one reliable ordered channel, %llu messages "
                     "per run (at most %u ms)\n",
-                    static_cast<unsigned long long>(o.count), o.duration_ms_max);
+                    path.description.c_str(), static_cast<unsigned long long>(o.count),
+                    o.duration_ms_max);
         std::printf("%-10s %6s %10s %12s %12s %11s %11s %9s %9s %8s\n", "contender", "bytes",
                     "messages", "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg", "retrans",
                     "complete", "vs ENet");
@@ -212,6 +233,9 @@ std::function<int()> add_reliable_command(CLI::App& app) {
         ->check(CLI::IsMember({"both", "throughput", "ping"}));
     cmd->add_flag("--baseline-only", o->baseline_only, "measure only the ENet baseline");
     cmd->add_flag("--json", o->json, "JSON output for scripts");
+    cmd->add_option("--loss-percent", o->loss_percent,
+                    "run over two network namespaces with this % random drop each way (root)")
+        ->check(CLI::Range(0, 100));
     return [o] {
         for (size_t s : o->sizes)
             if (s < 8 || s > 1200) {
