@@ -73,6 +73,7 @@ struct out_entry {
     bool queued = false; // in the session's retransmit list
     bool probe = false;  // queued as a probe of a held-but-unacknowledged head
     bool by_timeout = false;
+    bool by_tail_probe = false;
     bool retransmitted = false;
     bool reported = false; // undeliverable reported since the last (re)start
 };
@@ -88,6 +89,8 @@ struct send_session {
     instant deadline_hint = instant_max; // a lower bound of the entries' deadlines
     bool acked_dirty = false;
     size_t staged = 0; // the outbox's tail that is not durable yet (never sent)
+    // When the current flight's tail-loss probe is due (instant_max: none armed).
+    instant tail_probe_at = instant_max;
 
     [[nodiscard]] out_entry* entry(uint64_t seq) noexcept {
         if (seq <= acked || seq - acked > outbox.size())
@@ -165,6 +168,17 @@ struct reliability_core::peer_state {
 namespace {
 
 using peer_state = reliability_core::peer_state;
+
+// Arms the flight's tail-loss probe after something was sent or acknowledged.
+void arm_tail_probe(instant now, const peer_state& p, send_session& s, duration floor) noexcept {
+    // Before an RTT sample the retry schedule alone decides.
+    if (!p.rtt_valid || s.unsent_index == 0) {
+        s.tail_probe_at = instant_max;
+        return;
+    }
+    s.tail_probe_at = now + std::max(p.srtt * 2, floor);
+    s.deadline_hint = std::min(s.deadline_hint, s.tail_probe_at);
+}
 
 send_session* get_send(peer_state& p, channel_id c, const reliability_config& config) {
     if (auto* s = p.find_send(c))
@@ -588,6 +602,8 @@ void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
         p.srtt = p.rtt_valid ? (p.srtt * 7 + rtt) / 8 : rtt;
         p.rtt_valid = true;
     }
+    if (newly > 0)
+        arm_tail_probe(now, p, *s, m_config.tail_probe_min);
     if (newly > 0) {
         if (p.cwnd < p.ssthresh)
             p.cwnd += newly;
@@ -792,6 +808,26 @@ void reliability_core::tick(instant now) {
             if (p.suspect || now < s.deadline_hint)
                 continue;
             instant hint = instant_max;
+            if (now >= s.tail_probe_at) {
+                s.tail_probe_at = instant_max;
+                // The newest message sent and not known to be held by the receiver.
+                for (size_t i = s.unsent_index; i-- > 0;) {
+                    out_entry& e = s.outbox[i];
+                    if (e.sacked)
+                        continue;
+                    if (!e.queued) {
+                        e.queued = true;
+                        e.by_timeout = false;
+                        e.by_tail_probe = true;
+                        s.retransmit.push_back(e.seq);
+                        bump(m_counters.tail_probes);
+                        mark_dirty(p);
+                    }
+                    break;
+                }
+            } else {
+                hint = s.tail_probe_at;
+            }
             bool timed_out = false;
             bool repeated = false;
             for (size_t i = 0; i < s.unsent_index; ++i) {
@@ -1129,8 +1165,11 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                                            e->sacked ? now + m_config.probe_interval : e->deadline);
                 bump(m_counters.data_frames_sent);
                 bump(m_counters.retransmissions);
-                bump(e->by_timeout ? m_counters.retransmissions_timeout
-                                   : m_counters.retransmissions_nack);
+                if (e->by_timeout)
+                    bump(m_counters.retransmissions_timeout);
+                else if (!e->by_tail_probe)
+                    bump(m_counters.retransmissions_nack);
+                e->by_tail_probe = false;
             }
             s.retransmit.erase(s.retransmit.begin(),
                                s.retransmit.begin() + static_cast<ptrdiff_t>(done));
@@ -1151,6 +1190,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                 ++s.unsent_index;
                 ++p.in_flight;
                 bump(m_counters.data_frames_sent);
+                arm_tail_probe(now, p, s, m_config.tail_probe_min);
             }
             if (builder.blocked())
                 break;

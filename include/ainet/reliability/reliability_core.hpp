@@ -9,7 +9,11 @@
 // has processed, delivers in order, suppresses duplicates, and answers with one ack frame per
 // session per loop turn (cumulative + up to ranges_max selective ranges) and, when it sees a
 // gap, a NACK naming the missing ranges (at most one per session per nack_interval); a NACK
-// makes the sender retransmit the named messages at once. Without acks a message is resent
+// makes the sender retransmit the named messages at once. A loss at the tail of a flight (the
+// last message, or one ping in flight) leaves no later datagram to reveal a gap, so once per
+// flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min), the newest
+// unacknowledged message is sent again (a tail-loss probe, as TCP's RACK-TLP does; it uses no
+// retry and does not count as loss). Without acks a message is resent
 // after 100, 200, 400, 800 and 1600 ms (rto_initial doubling, retries_max = 5); when the last
 // wait ends the peer is suspect: each message in flight to it is reported `undeliverable`
 // (event + counter), a `peer_suspect` event is raised (for membership), and nothing more is sent
@@ -78,6 +82,7 @@ namespace ainet::reliability {
     X(retransmissions, "data frames sent again")                                                   \
     X(retransmissions_nack, "retransmissions asked for by a NACK")                                 \
     X(retransmissions_timeout, "retransmissions after an ack timeout")                             \
+    X(tail_probes, "tail-loss probes: the newest message re-sent after 2 RTT without acks")        \
     X(acks_sent, "ack frames sent")                                                                \
     X(nacks_sent, "NACK frames sent")                                                              \
     X(nacks_received, "NACK frames received")                                                      \
@@ -120,6 +125,8 @@ struct reliability_config {
     duration reorder_delay = std::chrono::milliseconds(4);
     // An outbox head that the receiver holds but has not acknowledged is re-sent this often.
     duration probe_interval = std::chrono::seconds(1);
+    // Floor of the tail-loss probe timeout (2 x smoothed RTT); no probe before an RTT sample.
+    duration tail_probe_min = std::chrono::milliseconds(2);
     uint32_t cwnd_initial = 64;
     uint32_t cwnd_min = 8;
     uint32_t cwnd_max = 16384;

@@ -102,6 +102,28 @@ TEST_CASE("a gap is NACKed and repaired before any timeout", "[reliability]") {
     CHECK(h.a.counters.retransmissions_timeout.load() == 0);
 }
 
+TEST_CASE("a lost tail is re-sent by a tail-loss probe, long before the first timeout",
+          "[reliability]") {
+    pair_harness h(seed_of(31));
+    h.jitter = 0ms;
+    h.send_many(1);
+    REQUIRE(h.run_until([&] { return all_acked(h); }, 50ms)); // an RTT sample
+    h.send_many(1, channel_id{1}, 32, 1);
+    h.step(); // commit and send: one datagram, the flight's only one
+    REQUIRE(h.network.size() == 1);
+    h.network.clear(); // lose it: no later datagram can reveal the gap
+    // 2 x srtt (~11 ms) then the one-way latency (5 ms): far below rto_initial (100 ms).
+    REQUIRE(h.run_until([&] { return h.b.delivered.size() == 2; }, 50ms));
+    check_exact_in_order(h.b.delivered, 2);
+    CHECK(h.a.counters.tail_probes.load() == 1);
+    CHECK(h.a.counters.retransmissions_timeout.load() == 0);
+    REQUIRE(h.run_until([&] { return all_acked(h); }, 20ms));
+    // A healthy flight is acknowledged before its probe is due: no spurious probes.
+    h.send_many(50, channel_id{1}, 32, 2);
+    REQUIRE(h.run_until([&] { return all_acked(h); }, 50ms));
+    CHECK(h.a.counters.tail_probes.load() == 1);
+}
+
 TEST_CASE("retries back off 100..1600 ms, then undeliverable + suspect, resent when alive",
           "[reliability]") {
     pair_harness h(seed_of(4));
