@@ -123,6 +123,7 @@ struct recv_session {
     uint64_t pending_highest = 0;
     instant pending_at{};
     instant nack_wait_until{}; // no gap old enough before then
+    uint64_t nacked_through = 0; // the highest seq any NACK so far has named
     bool ack_pending = false;
     bool nack_pending = false;
     bool watermark_dirty = false;
@@ -204,9 +205,13 @@ recv_session* get_recv(peer_state& p, channel_id c, const reliability_config& co
     return p.recvs.back().get();
 }
 
-// A gap is NACKed once it has lasted reorder_delay (plain reordering closes it sooner), and
-// at most once per nack_interval.
+// A gap is NACKed once it has lasted reorder_delay (plain reordering closes it sooner). Gaps
+// above everything NACKed before go out then; naming an old gap again (its retransmission was
+// lost too) waits for nack_interval since the last NACK. So a steady loss rate costs one NACK
+// per new gap, not a stall of nack_interval per gap.
 instant nack_due_at(const recv_session& r, const reliability_config& config) noexcept {
+    if (r.highest > std::max(r.nacked_through, r.delivered) + 1)
+        return r.nack_wait_until;
     return std::max(r.last_nack + config.nack_interval, r.nack_wait_until);
 }
 
@@ -225,6 +230,7 @@ void reset_recv(recv_session& r) {
         slot.present = false;
     r.ack_pending = r.nack_pending = r.watermark_dirty = false;
     r.horizon = r.pending_highest = 0;
+    r.nacked_through = 0;
 }
 
 } // namespace
@@ -1111,7 +1117,10 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
             nack_frame n;
             n.channel = r.channel;
             n.base = r.delivered;
-            uint64_t seq = r.delivered + 1;
+            // Before nack_interval has passed only gaps no NACK has named yet.
+            const bool renack = now >= r.last_nack + m_config.nack_interval;
+            uint64_t seq = renack ? r.delivered + 1
+                                  : std::max(r.delivered, r.nacked_through) + 1;
             const uint64_t limit = std::min(r.highest, r.horizon); // missing long enough
             while (seq < limit && n.ranges.count < ranges_max) {
                 const recv_slot& slot = r.ring[seq % window];
@@ -1134,6 +1143,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                     break;
                 }
                 r.last_nack = now;
+                r.nacked_through = std::max(r.nacked_through, n.ranges.view().back().last);
                 bump(m_counters.nacks_sent);
             }
         }

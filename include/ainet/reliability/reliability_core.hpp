@@ -8,7 +8,8 @@
 // cumulative ack covers it. The receiver buffers up to receive_window messages beyond what it
 // has processed, delivers in order, suppresses duplicates, and answers with one ack frame per
 // session per loop turn (cumulative + up to ranges_max selective ranges) and, when it sees a
-// gap, a NACK naming the missing ranges (at most one per session per nack_interval); a NACK
+// gap, a NACK naming the missing ranges (a gap no NACK has named yet goes out once it has
+// lasted reorder_delay; naming a gap again waits nack_interval since the last NACK); a NACK
 // makes the sender retransmit the named messages at once. A loss at the tail of a flight (the
 // last message, or one ping in flight) leaves no later datagram to reveal a gap, so once per
 // flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min), the newest
@@ -120,7 +121,7 @@ struct reliability_config {
     duration rto_initial = std::chrono::milliseconds(100);
     uint32_t retries_max = 5;
     duration message_ttl = std::chrono::minutes(10);
-    duration nack_interval = std::chrono::milliseconds(20);
+    duration nack_interval = std::chrono::milliseconds(5);
     // A gap is NACKed only once it has lasted this long, so that mere reordering is not.
     duration reorder_delay = std::chrono::milliseconds(4);
     // An outbox head that the receiver holds but has not acknowledged is re-sent this often.
