@@ -41,6 +41,7 @@ struct plan {
     std::string name;
     std::vector<size_t> relay_sizes;
     uint32_t relay_ms = 0;
+    unsigned relay_repetitions = 1; // the median of these runs is reported
     std::vector<size_t> reliable_sizes;
     uint64_t reliable_count = 0;
     uint64_t ping_count = 0;
@@ -56,12 +57,12 @@ struct plan {
 
 plan make_plan(bool quick, bool tiny) {
     if (tiny)
-        return {"tiny", {64, 1200}, 100, {32, 1024}, 2000, 50, 10'000, "1,8,64", 0.01, 1,
+        return {"tiny", {64, 1200}, 100, 1, {32, 1024}, 2000, 50, 10'000, "1,8,64", 0.01, 1,
                 {16, 50}, 10'000, 0.02, 45};
     if (quick)
-        return {"quick", {64, 512, 1200}, 300, {32, 256, 1024}, 20'000, 300, 20'000,
-                "1,2,4,8,16,32,64,128", 0.03, 3, {50, 200, 1000}, 100'000, 0.1, 150};
-    return {"full", {64, 256, 512, 1200}, 1000, {32, 128, 256, 1024}, 100'000, 2000, 60'000,
+        return {"quick", {64, 256, 512, 1200}, 300, 3, {32, 256, 1024}, 50'000, 300, 20'000,
+                "1,2,4,8,16,32,64,128", 0.05, 3, {50, 200, 1000}, 100'000, 0.1, 150};
+    return {"full", {64, 256, 512, 1200}, 1000, 3, {32, 128, 256, 1024}, 200'000, 2000, 60'000,
             "1,2,4,8,16,32,64,128,256", 0.2, 3, {50, 200, 1000, 2000}, 1'000'000, 0.5, 900};
 }
 
@@ -196,32 +197,52 @@ struct results {
     std::map<std::string, double> wall_seconds;  // suite -> wall time it took
 };
 
+double median(std::vector<double> values) {
+    values.erase(std::remove_if(values.begin(), values.end(),
+                                [](double v) { return !std::isfinite(v); }),
+                 values.end());
+    if (values.empty())
+        return nan_value;
+    std::sort(values.begin(), values.end());
+    const size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+// One relay run is short and loopback rates swing with the machine's other load, so each
+// figure is the median of relay_repetitions runs (each run measures ainet and the baseline
+// back to back for every size).
 void run_relay(const plan& p, results& r) {
-    const captured c = run_captured(add_relay_command,
-                                    {"relay", "--shape", "one-flow", "--sizes", join(p.relay_sizes),
-                                     "--duration-ms", std::to_string(p.relay_ms), "--json"});
-    if (c.rc != 0 || c.value.is_discarded() || !c.value.contains("results")) {
-        r.missing["relay"] = "ainet-bench relay failed (exit " + std::to_string(c.rc) + ")";
-        return;
+    std::map<std::pair<size_t, bool>, std::vector<double>> rate, loss, cpu; // (size, is_ainet)
+    std::string relay_name;
+    for (unsigned rep = 0; rep < p.relay_repetitions; ++rep) {
+        const captured c = run_captured(
+            add_relay_command, {"relay", "--shape", "one-flow", "--sizes", join(p.relay_sizes),
+                                "--duration-ms", std::to_string(p.relay_ms), "--json"});
+        if (c.rc != 0 || c.value.is_discarded() || !c.value.contains("results")) {
+            r.missing["relay"] = "ainet-bench relay failed (exit " + std::to_string(c.rc) + ")";
+            return;
+        }
+        for (const auto& m : c.value["results"]) {
+            const std::string name = m.value("relay", "");
+            const bool ours = name != "baseline";
+            if (ours)
+                relay_name = name;
+            const std::pair key{m.value("payload_bytes", size_t{0}), ours};
+            rate[key].push_back(number(m, "delivered_per_second"));
+            loss[key].push_back(number(m, "loss_percent"));
+            cpu[key].push_back(number(m, "cpu_ns_per_datagram"));
+        }
     }
     for (size_t size : p.relay_sizes) {
         relay_row row;
         row.size = size;
-        for (const auto& m : c.value["results"]) {
-            if (m.value("payload_bytes", size_t{0}) != size)
-                continue;
-            const std::string name = m.value("relay", "");
-            if (name == "baseline") {
-                row.baseline = number(m, "delivered_per_second");
-                row.baseline_loss = number(m, "loss_percent");
-                row.baseline_cpu = number(m, "cpu_ns_per_datagram");
-            } else {
-                row.relay_name = name;
-                row.ainet = number(m, "delivered_per_second");
-                row.ainet_loss = number(m, "loss_percent");
-                row.ainet_cpu = number(m, "cpu_ns_per_datagram");
-            }
-        }
+        row.relay_name = relay_name;
+        row.ainet = median(rate[{size, true}]);
+        row.ainet_loss = median(loss[{size, true}]);
+        row.ainet_cpu = median(cpu[{size, true}]);
+        row.baseline = median(rate[{size, false}]);
+        row.baseline_loss = median(loss[{size, false}]);
+        row.baseline_cpu = median(cpu[{size, false}]);
         r.relay.push_back(row);
     }
 }
@@ -284,25 +305,34 @@ void run_merkle(const plan& p, results& r) {
     t.rehash();
     r.merkle_entries = p.merkle_entries;
     std::vector<std::pair<uint64_t, merkle::digest>> updates(batch);
-    for (const auto backend : {merkle::hash_backend::scalar, merkle::hash_backend::automatic}) {
-        t.set_backend(backend);
-        double busy = 0;
-        uint64_t done = 0;
-        for (int round = 0; round < rounds_max && busy < p.merkle_seconds; ++round) {
+    // The backends take turns batch by batch, so load that comes and goes on a shared machine
+    // hits both alike, and each reports the median batch (a preempted batch does not count);
+    // round 0 warms the caches and is not counted.
+    constexpr merkle::hash_backend backends[] = {merkle::hash_backend::scalar,
+                                                 merkle::hash_backend::automatic};
+    double busy[2] = {0, 0};
+    std::vector<double> rates[2];
+    for (int round = 0; round < rounds_max && busy[0] + busy[1] < 2 * p.merkle_seconds; ++round) {
+        for (size_t b = 0; b < 2; ++b) {
+            t.set_backend(backends[b]);
             for (auto& u : updates)
                 u = {keys[rng() % keys.size()], random_digest()};
             const auto start = steady::now();
             for (const auto& [key, d] : updates)
                 (void)t.upsert(key, d);
             t.rehash();
-            busy += std::chrono::duration<double>(steady::now() - start).count();
-            done += batch;
+            const double seconds = std::chrono::duration<double>(steady::now() - start).count();
+            busy[b] += seconds;
+            if (round > 0 && seconds > 0)
+                rates[b].push_back(static_cast<double>(batch) / seconds);
         }
+    }
+    for (size_t b = 0; b < 2; ++b) {
         const std::string name =
-            backend == merkle::hash_backend::automatic
-                ? "automatic (" + std::string(merkle::to_string(merkle::resolve(backend))) + ")"
-                : std::string(merkle::to_string(backend));
-        r.merkle.push_back({name, busy > 0 ? static_cast<double>(done) / busy : nan_value});
+            backends[b] == merkle::hash_backend::automatic
+                ? "automatic (" + std::string(merkle::to_string(merkle::resolve(backends[b]))) + ")"
+                : std::string(merkle::to_string(backends[b]));
+        r.merkle.push_back({name, median(rates[b])});
     }
 }
 
@@ -416,6 +446,17 @@ std::string machine_lines() {
     return out.str();
 }
 
+// The 1-minute load average over the CPUs this process may use: above 1, other work competed
+// with the benchmark for the whole run.
+double load_per_cpu() {
+    std::ifstream in("/proc/loadavg");
+    double load = 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int cpus = ::sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return (in >> load) ? load / std::max(cpus, 1) : 0;
+}
+
 std::string utc_now() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};
@@ -491,8 +532,27 @@ std::vector<figure> make_figures(const results& r) {
         c.lines = {ours, base};
         figures.push_back({"relay_throughput.svg", "relay throughput vs payload size",
                            plot::render(c),
-                           "ainet's relay delivers " + ratio_list(ratios) +
-                               " the datagrams/s of the plain relay in the same run."});
+                           "Delivered datagrams/s, ainet over the plain relay: " +
+                               ratio_list(ratios) +
+                               " (on loopback one sender thread bounds both, so CPU per "
+                               "datagram below is the sharper comparison)."});
+
+        plot::bar_chart cpu;
+        cpu.title = "Relay: CPU per relayed datagram (one flow, loopback)";
+        cpu.y_label = "CPU ns per relayed datagram";
+        plot::bar_series ours_cpu{ours.name, {}}, base_cpu{base.name, {}};
+        std::vector<std::pair<std::string, double>> cpu_ratios;
+        for (const auto& row : r.relay) {
+            cpu.categories.push_back(std::to_string(row.size) + " B");
+            ours_cpu.values.push_back(row.ainet_cpu);
+            base_cpu.values.push_back(row.baseline_cpu);
+            cpu_ratios.emplace_back(std::to_string(row.size) + " B",
+                                    row.ainet_cpu / row.baseline_cpu);
+        }
+        cpu.bars = {ours_cpu, base_cpu};
+        figures.push_back({"relay_cpu.svg", "relay CPU per datagram", plot::render(cpu),
+                           "CPU per relayed datagram, ainet over the plain relay (lower is "
+                           "better): " + ratio_list(cpu_ratios) + "."});
     }
     if (!r.reliable.empty()) {
         plot::line_chart c;
@@ -508,15 +568,18 @@ std::vector<figure> make_figures(const results& r) {
                 s.y.push_back(reliable_rate(r, name, size));
             c.lines.push_back(s);
         }
-        std::vector<std::pair<std::string, double>> ratios;
-        for (size_t size : sizes)
+        std::vector<std::pair<std::string, double>> ratios, durable;
+        for (size_t size : sizes) {
             ratios.emplace_back(std::to_string(size) + " B",
                                 reliable_rate(r, "ainet", size) / reliable_rate(r, "enet", size));
+            durable.emplace_back(std::to_string(size) + " B", reliable_rate(r, "ainet-lmdb", size) /
+                                                                  reliable_rate(r, "enet", size));
+        }
         figures.push_back({"reliable_throughput.svg", "reliable messaging throughput vs size",
                            plot::render(c),
-                           "ainet (no persistence) sends " + ratio_list(ratios) +
-                               " ENet's messages/s in the same run; ainet-lmdb pays an fdatasync "
-                               "per loop turn."});
+                           "Messages/s over ENet's in the same run: ainet (in memory) " +
+                               ratio_list(ratios) + "; ainet-lmdb (durable, an fdatasync per "
+                               "loop turn) " + ratio_list(durable) + "."});
     }
     {
         // Every same-run baseline in one picture: above the line ainet is faster.
@@ -694,7 +757,7 @@ std::string tables(const results& r) {
     }
     if (!r.merkle.empty()) {
         out << "### Merkle tree (batched updates)\n\n"
-            << "1,024 random updates then one rehash, on a " << fmt(double(r.merkle_entries))
+            << "1,024 random updates then one rehash (median batch, backends alternating), on a " << fmt(double(r.merkle_entries))
             << "-entry tree (bench/merkle runs the same at 1,000,000 entries).\n\n"
             << "| hash backend | updates / s | x scalar |\n|---|---|---|\n";
         for (const auto& m : r.merkle)
@@ -729,6 +792,7 @@ int run(const options& o) {
     const auto start = steady::now();
     const std::string date = utc_now();
     const std::string machine = machine_lines();
+    const double load = load_per_cpu();
     std::error_code ec;
     std::filesystem::create_directories(o.out, ec);
     if (ec) {
@@ -768,7 +832,13 @@ int run(const options& o) {
        << "Generated by `ainet-bench report` (" << p.name << " size) on " << date
        << ". Every number below comes from this one run; ratios compare ainet with a baseline "
           "measured in the same run on the same machine, which is what to read on a shared or "
-          "loaded machine. Absolute rates on a loaded machine are pessimistic.\n\n"
+          "loaded machine. Absolute rates on a loaded machine are pessimistic.";
+    if (load > 1)
+        md << " **This machine was loaded** (1-minute load average " << fmt(load, 1)
+           << " per usable CPU at the start): loopback rates (relay, reliable) can differ widely "
+              "between runs; CPU-time rates (verify, merkle) are less affected and the "
+              "simulator's virtual times not at all.";
+    md << "\n\n"
        << "## Machine\n\n"
        << machine << "\n"
        << "## Reproduce\n\n"
@@ -793,8 +863,8 @@ int run(const options& o) {
     md << "## Numbers\n\n" << tables(r);
     md << "## How each suite was measured\n\n"
        << "- relay: `ainet-bench relay --shape one-flow --sizes " << join(p.relay_sizes)
-       << " --duration-ms " << p.relay_ms
-       << "`: a sender blasts relay_data datagrams at the relay for a bounded time, a sink "
+       << " --duration-ms " << p.relay_ms << "`, median of " << p.relay_repetitions
+       << " runs: a sender blasts relay_data datagrams at the relay for a bounded time, a sink "
           "counts arrivals; baseline: a plain recvmmsg -> sendmmsg relay (batch 64, no "
           "authentication) in the same run.\n"
        << "- reliable: `ainet-bench reliable --sizes " << join(p.reliable_sizes) << " --count "
