@@ -57,13 +57,15 @@ struct plan {
 
 plan make_plan(bool quick, bool tiny) {
     if (tiny)
-        return {"tiny", {64, 1200}, 100, 1, {32, 1024}, 2000, 50, 10'000, "1,8,64", 0.01, 1,
-                {16, 50}, 10'000, 0.02, 45};
+        return {"tiny",   {64, 1200}, 100, 1,        {32, 1024}, 2000, 50, 10'000,
+                "1,8,64", 0.01,       1,   {16, 50}, 10'000,     0.02, 45};
     if (quick)
-        return {"quick", {64, 256, 512, 1200}, 300, 3, {32, 256, 1024}, 50'000, 300, 20'000,
-                "1,2,4,8,16,32,64,128", 0.05, 3, {50, 200, 1000}, 100'000, 0.1, 150};
-    return {"full", {64, 256, 512, 1200}, 1000, 3, {32, 128, 256, 1024}, 200'000, 2000, 60'000,
-            "1,2,4,8,16,32,64,128,256", 0.2, 3, {50, 200, 1000, 2000}, 1'000'000, 0.5, 900};
+        return {"quick", {64, 256, 512, 1200},   300,  3, {32, 256, 1024}, 50'000,  300,
+                20'000,  "1,2,4,8,16,32,64,128", 0.05, 3, {50, 200, 1000}, 100'000, 0.1,
+                150};
+    return {"full", {64, 256, 512, 1200},       1000, 3, {32, 128, 256, 1024},  200'000,   2000,
+            60'000, "1,2,4,8,16,32,64,128,256", 0.2,  3, {50, 200, 1000, 2000}, 1'000'000, 0.5,
+            900};
 }
 
 struct options {
@@ -193,14 +195,14 @@ struct results {
     std::vector<merkle_row> merkle;
     size_t merkle_entries = 0;
     std::vector<membership_row> membership;
-    std::map<std::string, std::string> missing;  // suite -> why it has no figures
-    std::map<std::string, double> wall_seconds;  // suite -> wall time it took
+    std::map<std::string, std::string> missing; // suite -> why it has no figures
+    std::map<std::string, double> wall_seconds; // suite -> wall time it took
 };
 
 double median(std::vector<double> values) {
-    values.erase(std::remove_if(values.begin(), values.end(),
-                                [](double v) { return !std::isfinite(v); }),
-                 values.end());
+    values.erase(
+        std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }),
+        values.end());
     if (values.empty())
         return nan_value;
     std::sort(values.begin(), values.end());
@@ -248,11 +250,11 @@ void run_relay(const plan& p, results& r) {
 }
 
 void run_reliable(const plan& p, results& r) {
-    const captured c = run_captured(
-        add_reliable_command,
-        {"reliable", "--sizes", join(p.reliable_sizes), "--count", std::to_string(p.reliable_count),
-         "--ping-count", std::to_string(p.ping_count), "--duration-ms-max",
-         std::to_string(p.reliable_max_ms), "--json"});
+    const captured c = run_captured(add_reliable_command,
+                                    {"reliable", "--sizes", join(p.reliable_sizes), "--count",
+                                     std::to_string(p.reliable_count), "--ping-count",
+                                     std::to_string(p.ping_count), "--duration-ms-max",
+                                     std::to_string(p.reliable_max_ms), "--json"});
     // Exit 1 with JSON means a run hit its time limit: its rows are kept, marked incomplete.
     if (c.value.is_discarded() || !c.value.contains("throughput")) {
         r.missing["reliable"] = "ainet-bench reliable failed (exit " + std::to_string(c.rc) + ")";
@@ -271,10 +273,9 @@ void run_reliable(const plan& p, results& r) {
 void run_verify(const plan& p, results& r) {
     char seconds[32];
     std::snprintf(seconds, sizeof(seconds), "%g", p.verify_seconds);
-    const captured c =
-        run_captured(add_verify_command, {"verify", "--sizes", p.verify_sizes, "--seconds", seconds,
-                                          "--repetitions", std::to_string(p.verify_repetitions),
-                                          "--json"});
+    const captured c = run_captured(
+        add_verify_command, {"verify", "--sizes", p.verify_sizes, "--seconds", seconds,
+                             "--repetitions", std::to_string(p.verify_repetitions), "--json"});
     if (c.rc != 0 || !c.value.is_array()) {
         r.missing["verify"] = "ainet-bench verify failed (exit " + std::to_string(c.rc) + ")";
         return;
@@ -386,7 +387,8 @@ std::string read_first_match(const char* path, const std::string& prefix) {
 std::string memory_gib() {
     const std::string total = read_first_match("/proc/meminfo", "MemTotal"); // "24684092 kB"
     char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "%.1f GiB", std::strtod(total.c_str(), nullptr) / (1024.0 * 1024.0));
+    std::snprintf(buffer, sizeof(buffer), "%.1f GiB",
+                  std::strtod(total.c_str(), nullptr) / (1024.0 * 1024.0));
     return buffer;
 }
 
@@ -428,8 +430,7 @@ std::string machine_lines() {
     }
     std::ostringstream out;
     out << "- CPU: " << read_first_match("/proc/cpuinfo", "model name") << "\n"
-        << "- nproc: " << usable << " usable of " << ::sysconf(_SC_NPROCESSORS_ONLN)
-        << " online\n"
+        << "- nproc: " << usable << " usable of " << ::sysconf(_SC_NPROCESSORS_ONLN) << " online\n"
         << "- memory: " << memory_gib() << "\n"
         << "- kernel: " << kernel << "\n"
         << "- load average at the start (1, 5, 15 min): " << load << "\n"
@@ -518,8 +519,8 @@ std::vector<figure> make_figures(const results& r) {
         c.x_label = "relay_data payload (bytes)";
         c.y_label = "delivered datagrams / s";
         c.log_x = true;
-        plot::series ours{r.relay.front().relay_name.empty() ? "ainet" : r.relay.front().relay_name,
-                          {}, {}};
+        plot::series ours{
+            r.relay.front().relay_name.empty() ? "ainet" : r.relay.front().relay_name, {}, {}};
         plot::series base{"plain recvmmsg/sendmmsg relay", {}, {}};
         std::vector<std::pair<std::string, double>> ratios;
         for (const auto& row : r.relay) {
@@ -530,12 +531,11 @@ std::vector<figure> make_figures(const results& r) {
             ratios.emplace_back(std::to_string(row.size) + " B", row.ainet / row.baseline);
         }
         c.lines = {ours, base};
-        figures.push_back({"relay_throughput.svg", "relay throughput vs payload size",
-                           plot::render(c),
-                           "Delivered datagrams/s, ainet over the plain relay: " +
-                               ratio_list(ratios) +
-                               " (on loopback one sender thread bounds both, so CPU per "
-                               "datagram below is the sharper comparison)."});
+        figures.push_back(
+            {"relay_throughput.svg", "relay throughput vs payload size", plot::render(c),
+             "Delivered datagrams/s, ainet over the plain relay: " + ratio_list(ratios) +
+                 " (on loopback one sender thread bounds both, so CPU per "
+                 "datagram below is the sharper comparison)."});
 
         plot::bar_chart cpu;
         cpu.title = "Relay: CPU per relayed datagram (one flow, loopback)";
@@ -552,7 +552,8 @@ std::vector<figure> make_figures(const results& r) {
         cpu.bars = {ours_cpu, base_cpu};
         figures.push_back({"relay_cpu.svg", "relay CPU per datagram", plot::render(cpu),
                            "CPU per relayed datagram, ainet over the plain relay (lower is "
-                           "better): " + ratio_list(cpu_ratios) + "."});
+                           "better): " +
+                               ratio_list(cpu_ratios) + "."});
     }
     if (!r.reliable.empty()) {
         plot::line_chart c;
@@ -575,11 +576,12 @@ std::vector<figure> make_figures(const results& r) {
             durable.emplace_back(std::to_string(size) + " B", reliable_rate(r, "ainet-lmdb", size) /
                                                                   reliable_rate(r, "enet", size));
         }
-        figures.push_back({"reliable_throughput.svg", "reliable messaging throughput vs size",
-                           plot::render(c),
-                           "Messages/s over ENet's in the same run: ainet (in memory) " +
-                               ratio_list(ratios) + "; ainet-lmdb (durable, an fdatasync per "
-                               "loop turn) " + ratio_list(durable) + "."});
+        figures.push_back(
+            {"reliable_throughput.svg", "reliable messaging throughput vs size", plot::render(c),
+             "Messages/s over ENet's in the same run: ainet (in memory) " + ratio_list(ratios) +
+                 "; ainet-lmdb (durable, an fdatasync per "
+                 "loop turn) " +
+                 ratio_list(durable) + "."});
     }
     {
         // Every same-run baseline in one picture: above the line ainet is faster.
@@ -675,9 +677,9 @@ std::vector<figure> make_figures(const results& r) {
         const auto& big = r.membership.back();
         figures.push_back({"membership_convergence.svg", "membership convergence time vs N",
                            plot::render(c),
-                           "At N = " + std::to_string(big.nodes) + " a join reaches every node in " +
-                               fmt(big.join_last, 2) + " s and a crash is known everywhere after " +
-                               fmt(big.all_dead, 2) +
+                           "At N = " + std::to_string(big.nodes) +
+                               " a join reaches every node in " + fmt(big.join_last, 2) +
+                               " s and a crash is known everywhere after " + fmt(big.all_dead, 2) +
                                " s (virtual); detection grows with the log10(N) suspicion "
                                "timeout."});
     }
@@ -703,8 +705,8 @@ std::vector<figure> make_figures(const results& r) {
         c.lines = {batch, one};
         std::string reading = "ainet single verify runs at " + ratio(single) + " libsodium";
         if (!batch.y.empty())
-            reading += "; batches reach " + ratio(batch.y.back()) + " at " +
-                       fmt(batch.x.back()) + " signatures";
+            reading += "; batches reach " + ratio(batch.y.back()) + " at " + fmt(batch.x.back()) +
+                       " signatures";
         figures.push_back({"verify_speedup.svg", "batch verify speedup vs batch size",
                            plot::render(c), reading + " (signatures per CPU second)."});
     }
@@ -757,7 +759,8 @@ std::string tables(const results& r) {
     }
     if (!r.merkle.empty()) {
         out << "### Merkle tree (batched updates)\n\n"
-            << "1,024 random updates then one rehash (median batch, backends alternating), on a " << fmt(double(r.merkle_entries))
+            << "1,024 random updates then one rehash (median batch, backends alternating), on a "
+            << fmt(double(r.merkle_entries))
             << "-entry tree (bench/merkle runs the same at 1,000,000 entries).\n\n"
             << "| hash backend | updates / s | x scalar |\n|---|---|---|\n";
         for (const auto& m : r.merkle)
@@ -802,9 +805,10 @@ int run(const options& o) {
 
     results r;
     using suite_fn = void (*)(const plan&, results&);
-    const std::pair<const char*, suite_fn> suites[] = {
-        {"verify", run_verify}, {"merkle", run_merkle}, {"relay", run_relay},
-        {"reliable", run_reliable}};
+    const std::pair<const char*, suite_fn> suites[] = {{"verify", run_verify},
+                                                       {"merkle", run_merkle},
+                                                       {"relay", run_relay},
+                                                       {"reliable", run_reliable}};
     for (const auto& [name, fn] : suites) {
         const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
         if (elapsed > p.budget_seconds) {
@@ -877,7 +881,8 @@ int run(const options& o) {
        << "`: signatures per CPU second, median of the repetitions; libsodium "
           "crypto_sign_verify_detached is the baseline.\n"
        << "- merkle: a timing loop in ainet-bench over merkle::tree (scalar XXH3 backend as the "
-          "baseline), bounded to " << p.merkle_seconds << " s per backend.\n"
+          "baseline), bounded to "
+       << p.merkle_seconds << " s per backend.\n"
        << "- sim: sim::run_dissemination and sim::run_crash_detection "
           "(include/ainet/sim/membership_scenarios.hpp) with the default membership_config, "
           "links 10 ms + 0..2 ms, seed 1; times are virtual.\n";
@@ -889,8 +894,9 @@ int run(const options& o) {
         std::cerr << "ainet-bench report: could not write into " << o.out << "\n";
         return 1;
     }
-    std::cerr << "ainet-bench report: wrote " << (std::filesystem::path(o.out) / "report.md").string()
-              << " and " << figures.size() << " figures in " << fmt(total, 1) << " s\n";
+    std::cerr << "ainet-bench report: wrote "
+              << (std::filesystem::path(o.out) / "report.md").string() << " and " << figures.size()
+              << " figures in " << fmt(total, 1) << " s\n";
     return r.missing.empty() ? 0 : 1;
 }
 
@@ -898,8 +904,8 @@ int run(const options& o) {
 
 std::function<int()> add_report_command(CLI::App& app) {
     auto o = std::make_shared<options>();
-    auto* cmd = app.add_subcommand(
-        "report", "every suite at a bounded size: DIR/report.md with SVG figures");
+    auto* cmd = app.add_subcommand("report",
+                                   "every suite at a bounded size: DIR/report.md with SVG figures");
     cmd->add_option("--out", o->out, "output directory (created)")->capture_default_str();
     cmd->add_flag("--quick", o->quick, "quick sizes (about 2-3 minutes on 2 loaded cores)");
     cmd->add_flag("--tiny", o->tiny, "smallest sizes, for tests (well under a minute)");

@@ -208,11 +208,21 @@ std::string xml_escape(std::string_view body) {
     out.reserve(body.size());
     for (const char c : body) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
         default:
             if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n')
                 break; // not representable in XML 1.0
@@ -354,7 +364,8 @@ std::string render(const line_chart& chart) {
         line(out, px, plot_bottom, px, plot_bottom + 5, "stroke=\"black\" stroke-width=\"1\"");
         text(out, px, plot_bottom + 18, "middle", format_number(t));
     }
-    line(out, plot_left, plot_bottom, plot_right, plot_bottom, "stroke=\"black\" stroke-width=\"1\"");
+    line(out, plot_left, plot_bottom, plot_right, plot_bottom,
+         "stroke=\"black\" stroke-width=\"1\"");
     text(out, (plot_left + plot_right) / 2, chart_height - 18, "middle",
          chart.x_label + (chart.log_x ? " (log scale)" : ""));
     out += "</g>\n";
@@ -448,8 +459,8 @@ std::string render(const bar_chart& chart) {
             const double v = b.values[c];
             if (!usable(v, log))
                 continue;
-            const double x = plot_left + group_width * static_cast<double>(c) +
-                             group_width * 0.1 + bar_width * static_cast<double>(s);
+            const double x = plot_left + group_width * static_cast<double>(c) + group_width * 0.1 +
+                             bar_width * static_cast<double>(s);
             const double top = std::min(sy(v), base);
             const double height = std::fabs(sy(v) - base);
             out += "<rect x=\"" + num(x) + "\" y=\"" + num(top) + "\" width=\"" +

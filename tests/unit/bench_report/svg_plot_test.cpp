@@ -417,10 +417,14 @@ TEST_CASE("svg_plot: random charts are always well-formed and inside the picture
             for (size_t i = 0; i < points; ++i) {
                 const auto pick = [&] {
                     switch (rng() % 8) {
-                    case 0: return nan_value;
-                    case 1: return 0.0;
-                    case 2: return 1e-9 * double(rng() % 100);
-                    default: return value(rng);
+                    case 0:
+                        return nan_value;
+                    case 1:
+                        return 0.0;
+                    case 2:
+                        return 1e-9 * double(rng() % 100);
+                    default:
+                        return value(rng);
                     }
                 };
                 l.x.push_back(pick());
