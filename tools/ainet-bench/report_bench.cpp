@@ -3,6 +3,7 @@
 #include "report_bench.hpp"
 
 #include "commands.hpp"
+#include "sim_bench.hpp"
 #include "svg_plot.hpp"
 
 #include <ainet/merkle/tree.hpp>
@@ -50,22 +51,71 @@ struct plan {
     double verify_seconds = 0;
     unsigned verify_repetitions = 0;
     std::vector<uint32_t> nodes;
+    std::vector<uint32_t> gossip_nodes; // simulator speed: the gossip demo at these N
+    double gossip_seconds = 0;          // virtual seconds per gossip run
     size_t merkle_entries = 0;
     double merkle_seconds = 0;
     double budget_seconds = 0; // no suite starts after this much wall time
 };
 
 plan make_plan(bool quick, bool tiny) {
-    if (tiny)
-        return {"tiny",   {64, 1200}, 100, 1,        {32, 1024}, 2000, 50, 10'000,
-                "1,8,64", 0.01,       1,   {16, 50}, 10'000,     0.02, 45};
-    if (quick)
-        return {"quick", {64, 256, 512, 1200},   300,  3, {32, 256, 1024}, 50'000,  300,
-                20'000,  "1,2,4,8,16,32,64,128", 0.05, 3, {50, 200, 1000}, 100'000, 0.1,
-                150};
-    return {"full", {64, 256, 512, 1200},       1000, 3, {32, 128, 256, 1024},  200'000,   2000,
-            60'000, "1,2,4,8,16,32,64,128,256", 0.2,  3, {50, 200, 1000, 2000}, 1'000'000, 0.5,
-            900};
+    plan p;
+    if (tiny) {
+        p.name = "tiny";
+        p.relay_sizes = {64, 1200};
+        p.relay_ms = 100;
+        p.relay_repetitions = 1;
+        p.reliable_sizes = {32, 1024};
+        p.reliable_count = 2000;
+        p.ping_count = 50;
+        p.reliable_max_ms = 10'000;
+        p.verify_sizes = "1,8,64";
+        p.verify_seconds = 0.01;
+        p.verify_repetitions = 1;
+        p.nodes = {16, 50};
+        p.gossip_nodes = {20};
+        p.gossip_seconds = 1;
+        p.merkle_entries = 10'000;
+        p.merkle_seconds = 0.02;
+        p.budget_seconds = 45;
+    } else if (quick) {
+        p.name = "quick";
+        p.relay_sizes = {64, 256, 512, 1200};
+        p.relay_ms = 300;
+        p.relay_repetitions = 3;
+        p.reliable_sizes = {32, 256, 1024};
+        p.reliable_count = 50'000;
+        p.ping_count = 300;
+        p.reliable_max_ms = 20'000;
+        p.verify_sizes = "1,2,4,8,16,32,64,128";
+        p.verify_seconds = 0.05;
+        p.verify_repetitions = 3;
+        p.nodes = {50, 200, 1000};
+        p.gossip_nodes = {100, 1000};
+        p.gossip_seconds = 5;
+        p.merkle_entries = 100'000;
+        p.merkle_seconds = 0.1;
+        p.budget_seconds = 150;
+    } else {
+        p.name = "full";
+        p.relay_sizes = {64, 256, 512, 1200};
+        p.relay_ms = 1000;
+        p.relay_repetitions = 3;
+        p.reliable_sizes = {32, 128, 256, 1024};
+        p.reliable_count = 200'000;
+        p.ping_count = 2000;
+        p.reliable_max_ms = 60'000;
+        p.verify_sizes = "1,2,4,8,16,32,64,128,256";
+        p.verify_seconds = 0.2;
+        p.verify_repetitions = 3;
+        p.nodes = {50, 200, 1000, 2000};
+        p.gossip_nodes = {100, 1000, 5000};
+        p.gossip_seconds = 10;
+        p.merkle_entries = 1'000'000;
+        p.merkle_seconds = 0.5;
+        p.budget_seconds = 900;
+    }
+    return p;
 }
 
 struct options {
@@ -83,22 +133,20 @@ struct captured {
     json value; // discarded when the output was not JSON
 };
 
+// Some subcommands (sim) run from their parse callback, so stdout is captured around both.
 captured run_captured(registrar add, std::vector<std::string> args) {
     captured c;
     CLI::App app{"ainet-bench"};
     auto run = add(app);
     std::reverse(args.begin(), args.end()); // CLI11 takes the arguments last first
-    try {
-        app.parse(args);
-    } catch (const CLI::ParseError& e) {
-        std::cerr << "ainet-bench report: " << e.what() << "\n";
-        c.rc = 2;
-        return c;
-    }
     std::ostringstream buffer;
     std::streambuf* saved = std::cout.rdbuf(buffer.rdbuf());
     try {
+        app.parse(args);
         c.rc = run();
+    } catch (const CLI::Error& e) { // a usage error, or a subcommand that failed in its callback
+        std::cerr << "ainet-bench report: " << e.what() << "\n";
+        c.rc = e.get_exit_code() != 0 ? e.get_exit_code() : 1;
     } catch (const std::exception& e) {
         std::cerr << "ainet-bench report: " << e.what() << "\n";
         c.rc = 1;
@@ -106,6 +154,11 @@ captured run_captured(registrar add, std::vector<std::string> args) {
     std::cout.rdbuf(saved);
     c.value = json::parse(buffer.str(), nullptr, false);
     return c;
+}
+
+std::function<int()> add_sim_runner(CLI::App& app) {
+    add_sim_command(app); // runs from its parse callback
+    return [] { return 0; };
 }
 
 std::string join(const std::vector<size_t>& values) {
@@ -195,6 +248,7 @@ struct results {
     std::vector<merkle_row> merkle;
     size_t merkle_entries = 0;
     std::vector<membership_row> membership;
+    json gossip_runs = json::array();           // `ainet-bench sim --json` runs
     std::map<std::string, std::string> missing; // suite -> why it has no figures
     std::map<std::string, double> wall_seconds; // suite -> wall time it took
 };
@@ -335,6 +389,23 @@ void run_merkle(const plan& p, results& r) {
                 : std::string(merkle::to_string(backends[b]));
         r.merkle.push_back({name, median(rates[b])});
     }
+}
+
+// How fast the simulator itself runs (the gossip demo): `ainet-bench sim --json` in-process.
+void run_gossip_sim(const plan& p, results& r) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%g", p.gossip_seconds);
+    std::vector<std::string> args{"sim", "--seconds", seconds, "--json"};
+    for (uint32_t n : p.gossip_nodes) {
+        args.push_back("--nodes");
+        args.push_back(std::to_string(n));
+    }
+    const captured c = run_captured(add_sim_runner, args);
+    if (c.rc != 0 || c.value.is_discarded() || !c.value.contains("runs")) {
+        r.missing["sim speed"] = "ainet-bench sim failed (exit " + std::to_string(c.rc) + ")";
+        return;
+    }
+    r.gossip_runs = c.value["runs"];
 }
 
 double seconds_of(duration d) {
@@ -780,6 +851,18 @@ std::string tables(const results& r) {
                 << fmt(m.wall, 1) << " |\n";
         out << "\n";
     }
+    if (!r.gossip_runs.empty()) {
+        out << "### Simulator speed (`ainet-bench sim`, gossip demo)\n\n"
+            << "| N | virtual s | wall s | virtual s per wall s | events / wall s | heap B / node "
+               "|\n|---|---|---|---|---|---|\n";
+        for (const auto& g : r.gossip_runs)
+            out << "| " << fmt(number(g, "nodes")) << " | " << fmt(number(g, "virtual_seconds"), 1)
+                << " | " << fmt(number(g, "wall_seconds"), 2) << " | "
+                << fmt(number(g, "virtual_seconds_per_wall_second"), 1) << " | "
+                << fmt(number(g, "events_per_second")) << " | "
+                << fmt(number(g, "heap_bytes_per_node")) << " |\n";
+        out << "\n";
+    }
     return out.str();
 }
 
@@ -808,7 +891,8 @@ int run(const options& o) {
     const std::pair<const char*, suite_fn> suites[] = {{"verify", run_verify},
                                                        {"merkle", run_merkle},
                                                        {"relay", run_relay},
-                                                       {"reliable", run_reliable}};
+                                                       {"reliable", run_reliable},
+                                                       {"sim speed", run_gossip_sim}};
     for (const auto& [name, fn] : suites) {
         const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
         if (elapsed > p.budget_seconds) {
@@ -817,13 +901,21 @@ int run(const options& o) {
         }
         std::cerr << "ainet-bench report: " << name << "\n";
         const auto t0 = steady::now();
-        fn(p, r);
+        try {
+            fn(p, r);
+        } catch (const std::exception& e) { // e.g. a JSON field of an unexpected type
+            r.missing[name] = std::string("failed: ") + e.what();
+        }
         r.wall_seconds[name] = std::chrono::duration<double>(steady::now() - t0).count();
     }
     {
         std::cerr << "ainet-bench report: sim (membership)\n";
         const auto t0 = steady::now();
-        run_membership(p, r, start);
+        try {
+            run_membership(p, r, start);
+        } catch (const std::exception& e) {
+            r.missing["sim"] = std::string("failed: ") + e.what();
+        }
         r.wall_seconds["sim"] = std::chrono::duration<double>(steady::now() - t0).count();
         if (r.membership.empty() && !r.missing.count("sim"))
             r.missing["sim"] = "no node count measured";
@@ -883,6 +975,10 @@ int run(const options& o) {
        << "- merkle: a timing loop in ainet-bench over merkle::tree (scalar XXH3 backend as the "
           "baseline), bounded to "
        << p.merkle_seconds << " s per backend.\n"
+       << "- sim speed: `ainet-bench sim --seconds " << p.gossip_seconds << " --nodes "
+       << join(std::vector<size_t>(p.gossip_nodes.begin(), p.gossip_nodes.end()))
+       << "` (the gossip demo on a jittery, 1% lossy network): how fast the simulator "
+          "itself runs, in wall-clock time.\n"
        << "- sim: sim::run_dissemination and sim::run_crash_detection "
           "(include/ainet/sim/membership_scenarios.hpp) with the default membership_config, "
           "links 10 ms + 0..2 ms, seed 1; times are virtual.\n";
