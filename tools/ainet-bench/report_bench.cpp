@@ -694,19 +694,24 @@ std::vector<figure> make_figures(const results& r) {
         if (std::any_of(lmdb.values.begin(), lmdb.values.end(),
                         [](double v) { return std::isfinite(v); }))
             c.bars.push_back(lmdb);
-        size_t above = 0, total = 0;
-        for (double v : ours.values)
-            if (std::isfinite(v)) {
-                ++total;
-                above += v > 1 ? 1 : 0;
-            }
+        auto above_of = [](const std::vector<double>& values) {
+            size_t above = 0, total = 0;
+            for (double v : values)
+                if (std::isfinite(v)) {
+                    ++total;
+                    above += v > 1 ? 1 : 0;
+                }
+            return std::to_string(above) + " of " + std::to_string(total);
+        };
+        std::string reading =
+            "ainet is above its same-run baseline in " + above_of(ours.values) + " comparisons";
+        if (c.bars.size() > 1)
+            reading += ", ainet-lmdb (durable) in " + above_of(lmdb.values);
         if (!c.categories.empty())
-            figures.push_back(
-                {"ratio_to_baseline.svg", "ratio to the same-run baselines", plot::render(c),
-                 "ainet beats its same-run baseline in " + std::to_string(above) + " of " +
-                     std::to_string(total) +
-                     " comparisons (baselines: plain relay, ENet, libsodium single verify, scalar "
-                     "XXH3 for merkle)."});
+            figures.push_back({"ratio_to_baseline.svg", "ratio to the same-run baselines",
+                               plot::render(c),
+                               reading + " (baselines: plain relay, ENet, libsodium single "
+                                         "verify, scalar XXH3 for merkle)."});
     }
     if (!r.pings.empty()) {
         plot::bar_chart c;
