@@ -514,7 +514,12 @@ std::string machine_lines() {
 #if defined(__SANITIZE_ADDRESS__)
         << ", AddressSanitizer"
 #endif
-        << ", " << __VERSION__ << "\n";
+#if defined(__clang__)
+        << ", clang "
+#else
+        << ", GCC "
+#endif
+        << __VERSION__ << "\n";
     return out.str();
 }
 
@@ -1006,8 +1011,10 @@ std::function<int()> add_report_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("report",
                                    "every suite at a bounded size: DIR/report.md with SVG figures");
     cmd->add_option("--out", o->out, "output directory (created)")->capture_default_str();
-    cmd->add_flag("--quick", o->quick, "quick sizes (about 2-3 minutes on 2 loaded cores)");
-    cmd->add_flag("--tiny", o->tiny, "smallest sizes, for tests (well under a minute)");
+    auto* quick = cmd->add_flag("--quick", o->quick,
+                                "quick sizes: about 30 s on a loaded 2-core machine, bounded "
+                                "to about 3 minutes");
+    cmd->add_flag("--tiny", o->tiny, "smallest sizes, for tests: a few seconds")->excludes(quick);
     return [o] { return run(*o); };
 }
 
