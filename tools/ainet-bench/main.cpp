@@ -7,9 +7,11 @@
 //   ainet-bench reliable --baseline-only [--sizes 32,256,1024] [--count N] [--mode both|ping]
 //   ainet-bench reliable-sim [--messages N] [--size B] [--loss L]... [--json]
 //   ainet-bench verify [--sizes 1,4,...,256] [--seconds S] [--repetitions N] [--json]
+//   ainet-bench report [--out DIR] [--quick | --tiny]
 //
 // Exit codes: 0 success; 1 the benchmark failed; 2 usage errors.
 #include "commands.hpp"
+#include "report_bench.hpp"
 #include "reliable_sim_bench.hpp"
 #include "sim_bench.hpp"
 
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
     auto run_relay = ainet::bench::add_relay_command(app);
     auto run_reliable = ainet::bench::add_reliable_command(app);
     auto run_verify = ainet::bench::add_verify_command(app);
+    auto run_report = ainet::bench::add_report_command(app);
     ainet::bench::add_sim_command(app); // runs from its parse callback
     ainet::bench::add_reliable_sim_command(app); // likewise
     try {
@@ -36,5 +39,7 @@ int main(int argc, char** argv) {
         return run_reliable();
     if (app.get_subcommand("verify")->parsed())
         return run_verify();
+    if (app.get_subcommand("report")->parsed())
+        return run_report();
     return 0;
 }
