@@ -332,14 +332,8 @@ std::string relay_node::render_metrics() const {
             .append("\n");
     AINET_RELAY_COUNTERS(AINET_RENDER_RELAY)
 #undef AINET_RENDER_RELAY
-    if (m_control) {
-        runtime::render_metric(out, "ainet_http_served_total", "counter", "HTTP requests served",
-                               m_control->served());
-        runtime::render_metric(out, "ainet_http_rejected_too_large_total", "counter",
-                               "HTTP requests refused with 413", m_control->rejected_too_large());
-        runtime::render_metric(out, "ainet_http_rejected_rate_limited_total", "counter",
-                               "HTTP requests refused with 429", m_control->rejected_rate_limited());
-    }
+    if (m_control)
+        m_control->render_metrics(out);
     for (const auto& render : m_metrics)
         render(out);
     return out;

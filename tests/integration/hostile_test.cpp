@@ -12,6 +12,7 @@
 // from Catch's seed (printed at the top of the run; rerun with --rng-seed N).
 
 #include "../unit/support/rng.hpp"
+#include "raw_http.hpp"
 
 #include <ainet/node/relay_client.hpp>
 #include <ainet/node/relay_node.hpp>
@@ -40,6 +41,7 @@
 using namespace ainet;
 using namespace ainet::node;
 using namespace std::chrono_literals;
+using namespace ainet::test;
 
 namespace {
 
@@ -315,45 +317,7 @@ std::vector<std::vector<uint8_t>> valid_datagrams(const wire::hello& signed_hell
     return out;
 }
 
-// ---- HTTP on a raw TCP socket -----------------------------------------------------------
-
-int tcp_connect(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
-    return fd;
-}
-
-// Reads until the server closes or timeout; returns what it sent.
-std::string read_until_closed(int fd, duration timeout) {
-    std::string out;
-    const auto deadline = clock_type::now() + timeout;
-    char buffer[4096];
-    while (clock_type::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 50) <= 0)
-            continue;
-        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-        if (got <= 0)
-            break;
-        out.append(buffer, static_cast<size_t>(got));
-    }
-    return out;
-}
-
-// Sends request raw, half-closes, and returns the server's answer (maybe empty: it closed).
-std::string raw_exchange(uint16_t port, const std::string& request) {
-    const int fd = tcp_connect(port);
-    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    ::shutdown(fd, SHUT_WR);
-    std::string answer = read_until_closed(fd, 10s);
-    ::close(fd);
-    return answer;
-}
+// ---- HTTP on a raw TCP socket: raw_http.hpp ------------------------------------------
 
 bool healthz_ok(uint16_t port) {
     int status = 0;
