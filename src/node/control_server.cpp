@@ -176,7 +176,7 @@ private:
 };
 
 // What the thread serving a connection knows about its current request; the hooks cpp-httplib
-// calls (pre-routing, handler, logger) run on that thread.
+// calls (pre-routing, handler, post-routing) run on that thread.
 struct request_state {
     guarded_stream* stream = nullptr;
     bool handler_ran = false;
@@ -351,8 +351,8 @@ struct control_server::impl {
     client_rate_limiter limiter;
     std::thread thread;
 
-    // Every answer cpp-httplib writes passes here (its logger): count it by status, and the
-    // refusals that never reached a handler by reason.
+    // Every answer cpp-httplib writes passes here: count it by status, and the refusals that
+    // never reached a handler by reason.
     void count_answer(int status) {
         const size_t index = status > 0 && static_cast<size_t>(status) < counters.status_code_end
                                  ? static_cast<size_t>(status)
@@ -401,7 +401,9 @@ control_server::control_server(control_server_options options)
         if (res.body.empty())
             res.set_content(std::to_string(res.status) + "\n", "text/plain");
     });
-    s.set_logger([self](const httplib::Request&, const httplib::Response& res) {
+    // The post-routing handler runs for every answer, just before it is written (the logger
+    // runs after): a client that has its answer sees it counted.
+    s.set_post_routing_handler([self](const httplib::Request&, httplib::Response& res) {
         self->count_answer(res.status);
     });
 }

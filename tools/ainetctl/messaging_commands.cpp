@@ -52,7 +52,7 @@ int run_send(const messaging_options& o) {
         return 2;
     auto response = client->Post("/messages", request.dump(), "application/json");
     if (!response) {
-        std::cerr << "ainetctl send: " << o.node << ": " << httplib::to_string(response.error())
+        std::cerr << "ainetctl send: " << o.node << ": " << describe(response.error())
                   << '\n';
         return 1;
     }
@@ -81,7 +81,7 @@ int run_recv(const messaging_options& o) {
                              "&max=" + std::to_string(o.max);
     auto response = client->Get(path);
     if (!response) {
-        std::cerr << "ainetctl recv: " << o.node << ": " << httplib::to_string(response.error())
+        std::cerr << "ainetctl recv: " << o.node << ": " << describe(response.error())
                   << '\n';
         return 2;
     }

@@ -44,7 +44,7 @@ std::unique_ptr<httplib::Client> client_for(const registry_options& o) {
 int report(const httplib::Result& res, const registry_options& o, int want_status,
            const std::function<void(const nlohmann::json&)>& print) {
     if (!res) {
-        std::cerr << "ainetctl: http " << o.http << ": " << httplib::to_string(res.error()) << '\n';
+        std::cerr << "ainetctl: http " << o.http << ": " << describe(res.error()) << '\n';
         return exit_failed;
     }
     auto j = nlohmann::json::parse(res->body, nullptr, false);

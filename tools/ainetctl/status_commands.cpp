@@ -149,7 +149,7 @@ int run_metrics(const status_options& o) {
     if (!response || response->status != 200) {
         std::cerr << "ainetctl metrics: GET /metrics: "
                   << (response ? "HTTP " + std::to_string(response->status)
-                               : httplib::to_string(response.error()))
+                               : describe(response.error()))
                   << '\n';
         return 1;
     }

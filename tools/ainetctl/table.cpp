@@ -101,7 +101,7 @@ std::optional<nlohmann::json> get_json(httplib::Client& client, const std::strin
     auto response = client.Get(path);
     if (!response) {
         std::cerr << "ainetctl " << command << ": GET " << path << ": "
-                  << httplib::to_string(response.error()) << '\n';
+                  << describe(response.error()) << '\n';
         return std::nullopt;
     }
     auto j = nlohmann::json::parse(response->body, nullptr, false);
@@ -121,6 +121,19 @@ std::optional<nlohmann::json> get_json(httplib::Client& client, const std::strin
     if (raw != nullptr)
         *raw = std::move(response->body);
     return j;
+}
+
+std::string describe(httplib::Error error) {
+    switch (error) {
+    case httplib::Error::Connection:
+        return "cannot connect (is the node running, and is this its http_listen address?)";
+    case httplib::Error::ConnectionTimeout:
+        return "connect timed out";
+    case httplib::Error::Read:
+        return "no answer in time (or the node closed the connection)";
+    default:
+        return httplib::to_string(error);
+    }
 }
 
 std::string human_duration(uint64_t seconds) {

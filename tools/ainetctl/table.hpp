@@ -47,6 +47,9 @@ private:
                                                      const std::string& path,
                                                      std::string* raw = nullptr);
 
+// Why a request to a node failed, in words an operator can act on.
+[[nodiscard]] std::string describe(httplib::Error error);
+
 // "3d04h05m06s" style for seconds.
 [[nodiscard]] std::string human_duration(uint64_t seconds);
 
