@@ -207,18 +207,28 @@ TEST_CASE("control server: malformed, unknown and oversized requests are counted
     CHECK(c.bad_request.load() == 1);
     CHECK(exchange("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 404 ", 0) == 0);
     CHECK(c.not_found.load() == 1);
+    // A request line beyond cpp-httplib's 8 KiB: 414, counted as too large.
+    CHECK(exchange("GET /" + std::string(16 * 1024, 'a') + " HTTP/1.1\r\n\r\n")
+              .rfind("HTTP/1.1 414 ", 0) == 0);
+    CHECK(c.too_large.load() == 1);
+    // A header line beyond 8 KiB: 400, never served.
+    CHECK(exchange("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(16 * 1024, 'h') +
+                   "\r\n\r\n")
+              .rfind("HTTP/1.1 400 ", 0) == 0);
+    CHECK(c.bad_request.load() == 2);
     httplib::Client client("127.0.0.1", s.port);
     client.set_read_timeout(10);
     auto big = client.Post("/echo", std::string(4096, 'x'), "text/plain");
     REQUIRE(big);
     CHECK(big->status == 413);
-    CHECK(c.too_large.load() == 1);
+    CHECK(c.too_large.load() == 2);
     auto fine = client.Post("/echo", "hello", "text/plain");
     REQUIRE(fine);
     CHECK(fine->status == 200);
     CHECK(fine->body == "hello");
     // Handlers' own answers are served, not rejections.
     CHECK(c.served.load() == 1);
-    CHECK(c.bad_request.load() == 1);
+    CHECK(c.bad_request.load() == 2);
     CHECK(c.answers_by_status[200].load() == 1);
+    CHECK(c.answers_by_status[400].load() == 2);
 }
