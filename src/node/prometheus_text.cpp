@@ -132,11 +132,14 @@ std::optional<std::vector<metric_family>> parse_prometheus_text(std::string_view
             const bool type = line.rfind("# TYPE ", 0) == 0;
             if (!help && !type)
                 continue;
-            std::string_view rest = line.substr(7);
-            const size_t space = rest.find(' ');
-            const std::string name(rest.substr(0, space));
-            const std::string_view value =
-                space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+            const std::string_view rest = line.substr(7);
+            size_t end = 0;
+            const std::string name(read_name(rest, end));
+            if (name.empty() || (end < rest.size() && rest[end] != ' ')) {
+                error = "line " + std::to_string(line_number) + ": expected a metric name";
+                return std::nullopt;
+            }
+            const std::string_view value = end < rest.size() ? rest.substr(end + 1) : std::string_view{};
             if (families.empty() || families.back().name != name) {
                 families.emplace_back();
                 families.back().name = name;

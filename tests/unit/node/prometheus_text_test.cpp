@@ -58,6 +58,8 @@ TEST_CASE("prometheus text: malformed lines fail with their number", "[node][met
         "ok 1\nname\n",                // no value
         "ok 1\nname twelve\n",         // not a number
         "ok 1\nname{x=\"1\"}2\n",      // no space
+        "ok 1\n# HELP  shards\n",     // HELP without a name (found by the fuzzer)
+        "ok 1\n# TYPE a-b counter\n", // TYPE with a bad name
     };
     for (const char* text : bad) {
         std::string error;
