@@ -413,7 +413,7 @@ std::vector<inbox_message> messaging_service::receive(channel_id channel, uint64
         }
         return !out.empty();
     };
-    (void)m_inbox_cv.wait_for(lock, wait, collect);
+    (void)m_inbox_cv.wait_for(lock, wait, [&] { return collect() || m_stopping.load(); });
     return out;
 }
 
@@ -631,6 +631,8 @@ void messaging_service::install(relay_node& node) {
         auto messages = receive(channel_id{static_cast<uint32_t>(*channel)}, after, max, wait);
         if (waiting)
             m_long_polls_waiting.fetch_sub(1, std::memory_order_relaxed);
+        if (messages.empty() && m_stopping.load())
+            return error_response(503, "node stopping");
         if (refused && messages.empty())
             return error_response(503, "too many long polls waiting (" +
                                            std::to_string(m_options.limits.long_poll_count_max) +
@@ -676,6 +678,15 @@ void messaging_service::install(relay_node& node) {
         return json_response(200, {{"acked", result.count}});
     });
     node.add_metrics([this](std::string& out) { render_metrics(out); });
+    // operations: a stopping node answers its long polls at once instead of holding the stop
+    // for up to wait_max.
+    node.on_stop_accepting([this] {
+        {
+            std::lock_guard lock(m_inbox_mutex);
+            m_stopping.store(true);
+        }
+        m_inbox_cv.notify_all();
+    });
 }
 
 } // namespace ainet::node

@@ -5,7 +5,9 @@
 # `ainetctl metrics` prints a table, honours --filter and gives parsed JSON; every other command
 # that talks to a node (peers, registry, send, recv) answers with parseable JSON under --json;
 # and the GET /messages long-poll bound holds: with long_poll_count_max (4) polls waiting, the
-# next one is answered 503 at once and counted. JSON is checked with python3. Bounded waits.
+# next one is answered 503 at once and counted; a stopping node answers a waiting long poll at
+# once (503 "node stopping") instead of holding its stop. JSON is checked with python3. Bounded
+# waits.
 # Usage: ctl_status_test.sh AINETCTL AINETD
 set -euo pipefail
 
@@ -162,13 +164,32 @@ done
 POLL_PIDS=()
 [[ $(long_polls_waiting) == 0 ]] || die "long polls still counted as waiting"
 
-step "the nodes stop cleanly"
+step "a stopping node answers its long polls at once and exits within its drain timeout"
+"$AINETCTL" recv --http "$A" --channel 98 --wait-ms 25000 > /dev/null 2> stopped_poll.txt &
+POLL_PIDS+=($!)
+tries=0
+until [[ $(long_polls_waiting) == 1 ]]; do
+    (( ++tries <= 100 )) || die "the long poll never waited"
+    sleep 0.1
+done
 kill -TERM "$A_PID" "$B_PID"
+# ainetd drains for at most 5 s; the poll would hold it 25 s. 15 s is the generous bound.
 for pid in $A_PID $B_PID; do
+    tries=0
+    while kill -0 "$pid" 2>/dev/null; do
+        (( ++tries <= 150 )) || die "ainetd $pid did not exit within 15 s of SIGTERM"
+        sleep 0.1
+    done
     rc=0
     wait "$pid" || rc=$?
     [[ $rc -eq 0 ]] || die "ainetd exited $rc"
 done
 A_PID=; B_PID=
+rc=0
+wait "${POLL_PIDS[0]}" || rc=$?
+POLL_PIDS=()
+[[ $rc -eq 2 ]] || die "the long poll exited $rc, want 2: $(cat stopped_poll.txt)"
+grep -q 'HTTP 503: {"error":"node stopping"}' stopped_poll.txt \
+    || die "long poll at stop: $(cat stopped_poll.txt)"
 [[ -n "${SHOW:-}" ]] && { cat status.txt; head -30 metrics.txt; cat status.json; }
 echo "PASS"

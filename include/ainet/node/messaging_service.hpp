@@ -186,6 +186,8 @@ private:
     // operations: long polls waiting now, and those refused by long_poll_count_max.
     std::atomic<uint64_t> m_long_polls_waiting{0};
     std::atomic<uint64_t> m_long_polls_refused{0};
+    // Set (under m_inbox_mutex) when the node stops accepting: long polls return at once.
+    std::atomic<bool> m_stopping{false};
     uint64_t m_inbox_bytes = 0;
     uint64_t m_next_inbox_id = 1;
 };
