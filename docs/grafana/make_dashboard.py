@@ -85,8 +85,20 @@ panel("Cross-shard traffic", [rate("ainet_shard_cross_shard_sent_total", "messag
       rate("ainet_shard_handoffs_received_total", "handoffs received"), rate("ainet_relay_routes_applied_total", "routes applied")], 12, 41, unit="ops")
 
 row("HTTP control plane", 49)
-panel("HTTP requests", [rate("ainet_http_served_total", "served"), rate("ainet_http_rejected_too_large_total", "413 too large"),
-      rate("ainet_http_rejected_rate_limited_total", "429 rate limited")], 0, 50, w=24, unit="reqps")
+# operations: every refusal of the control server by reason, and its load (docs/OPERATIONS.md
+# "HTTP control plane limits").
+http_refusals = [("bad_request", "400 malformed"), ("not_found", "404 no such path"),
+                 ("too_large", "413 too large"), ("rate_limited", "429 rate limited"),
+                 ("overloaded", "503 overloaded"), ("read_timeout", "read timeout"),
+                 ("slow_request", "slow request (deadline)")]
+panel("HTTP requests and refusals", [rate("ainet_http_served_total", "served")] +
+      [rate(f"ainet_http_rejected_{r}_total", legend) for r, legend in http_refusals], 0, 50,
+      unit="reqps", desc="Requests a handler answered, and every refusal by reason.")
+panel("HTTP control threads", [(f"sum(ainet_http_threads_busy{F})", "threads busy"),
+      (f"sum(ainet_http_threads{F})", "threads"), (f"sum(ainet_http_connections_queued{F})", "connections queued"),
+      (f"sum(ainet_messaging_long_polls_waiting{F})", "long polls waiting")], 12, 50, unit="short",
+      desc="Control threads serving a connection, connections waiting for one, GET /messages long polls waiting (at most 4).")
+# end operations
 
 dash = {
   "__inputs": [{"name": "DS_PROMETHEUS", "label": "Prometheus", "type": "datasource", "pluginId": "prometheus", "pluginName": "Prometheus"}],

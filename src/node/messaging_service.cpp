@@ -169,6 +169,7 @@ public:
             m_ack_waiters.clear();
         }
         handle_events();
+        m_counters.outbox_messages.store(m_core->outbox_count(), std::memory_order_relaxed); // operations
         probe_suspects(now);
         instant deadline = m_core->next_deadline();
         if (!m_suspects.empty())
@@ -412,7 +413,7 @@ std::vector<inbox_message> messaging_service::receive(channel_id channel, uint64
         }
         return !out.empty();
     };
-    (void)m_inbox_cv.wait_for(lock, wait, collect);
+    (void)m_inbox_cv.wait_for(lock, wait, [&] { return collect() || m_stopping.load(); });
     return out;
 }
 
@@ -523,6 +524,22 @@ void messaging_service::render_metrics(std::string& out) const {
     }
     runtime::render_metric(out, "ainet_messaging_inbox_messages", "gauge",
                            "delivered messages waiting for the application's ack", inbox);
+    // operations: outbox depth per shard and the long-poll bound.
+    out.append("# HELP ainet_messaging_outbox_messages accepted messages not yet acknowledged "
+               "by their receiver\n# TYPE ainet_messaging_outbox_messages gauge\n");
+    for (uint16_t i = 0; i < shards; ++i)
+        out.append("ainet_messaging_outbox_messages{shard=\"")
+            .append(std::to_string(i))
+            .append("\"} ")
+            .append(std::to_string(m_counters[i]->outbox_messages.load(std::memory_order_relaxed)))
+            .append("\n");
+    runtime::render_metric(out, "ainet_messaging_long_polls_waiting", "gauge",
+                           "GET /messages long polls waiting (each holds a control thread)",
+                           m_long_polls_waiting.load(std::memory_order_relaxed));
+    runtime::render_metric(out, "ainet_messaging_long_polls_refused_total", "counter",
+                           "long polls answered at once: long_poll_count_max were waiting",
+                           m_long_polls_refused.load(std::memory_order_relaxed));
+    // end operations
 }
 
 namespace {
@@ -596,8 +613,31 @@ void messaging_service::install(relay_node& node) {
         const uint64_t wait_ms = query_u64(r, "wait_ms").value_or(0);
         const uint64_t after = query_u64(r, "after").value_or(0);
         const uint64_t max = query_u64(r, "max").value_or(m_options.limits.receive_batch_max);
-        auto messages = receive(channel_id{static_cast<uint32_t>(*channel)}, after, max,
-                                std::chrono::milliseconds(std::min<uint64_t>(wait_ms, 3600000)));
+        // operations: bound the long polls waiting at once (messaging_limits).
+        duration wait = std::chrono::milliseconds(std::min<uint64_t>(wait_ms, 3600000));
+        bool waiting = false;
+        if (wait > duration::zero()) {
+            uint64_t current = m_long_polls_waiting.load(std::memory_order_relaxed);
+            while (current < m_options.limits.long_poll_count_max &&
+                   !m_long_polls_waiting.compare_exchange_weak(current, current + 1))
+                ;
+            waiting = current < m_options.limits.long_poll_count_max;
+            if (!waiting) {
+                m_long_polls_refused.fetch_add(1, std::memory_order_relaxed);
+                wait = duration::zero();
+            }
+        }
+        const bool refused = wait_ms > 0 && !waiting;
+        auto messages = receive(channel_id{static_cast<uint32_t>(*channel)}, after, max, wait);
+        if (waiting)
+            m_long_polls_waiting.fetch_sub(1, std::memory_order_relaxed);
+        if (messages.empty() && m_stopping.load())
+            return error_response(503, "node stopping");
+        if (refused && messages.empty())
+            return error_response(503, "too many long polls waiting (" +
+                                           std::to_string(m_options.limits.long_poll_count_max) +
+                                           "); retry after a pause");
+        // end operations
         nlohmann::json list = nlohmann::json::array();
         for (const auto& m : messages)
             list.push_back({{"id", m.id},
@@ -638,6 +678,15 @@ void messaging_service::install(relay_node& node) {
         return json_response(200, {{"acked", result.count}});
     });
     node.add_metrics([this](std::string& out) { render_metrics(out); });
+    // operations: a stopping node answers its long polls at once instead of holding the stop
+    // for up to wait_max.
+    node.on_stop_accepting([this] {
+        {
+            std::lock_guard lock(m_inbox_mutex);
+            m_stopping.store(true);
+        }
+        m_inbox_cv.notify_all();
+    });
 }
 
 } // namespace ainet::node

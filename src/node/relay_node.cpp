@@ -198,6 +198,11 @@ void relay_node::add_metrics(std::function<void(std::string&)> render) {
     m_metrics.push_back(std::move(render));
 }
 
+void relay_node::on_stop_accepting(std::function<void()> hook) {
+    AINET_ASSERT(!m_control);
+    m_stop_accepting.push_back(std::move(hook));
+}
+
 void relay_node::handle_http(const std::string& method, const std::string& path,
                              http_handler handler) {
     AINET_ASSERT(!m_control);
@@ -268,8 +273,11 @@ bool relay_node::start(std::string& error) {
 }
 
 void relay_node::stop() noexcept {
-    if (m_control)
+    if (m_control) {
+        for (const auto& hook : m_stop_accepting)
+            hook();
         m_control->stop();
+    }
     if (m_shards)
         m_shards->stop();
 }
@@ -278,9 +286,13 @@ bool relay_node::drain_and_stop(duration timeout) noexcept {
     if (!m_shards)
         return true;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    // (1) Stop accepting: no new HTTP requests; those in flight finish.
-    if (m_control)
+    // (1) Stop accepting: no new HTTP requests; those in flight finish (waiting ones are
+    // told to return first).
+    if (m_control) {
+        for (const auto& hook : m_stop_accepting)
+            hook();
         m_control->stop();
+    }
     // (2) Drain: ask every shard (a full queue is retried until the deadline), then wait.
     const uint16_t count = m_shards->shard_count();
     std::vector<bool> asked(count, false);
@@ -332,14 +344,8 @@ std::string relay_node::render_metrics() const {
             .append("\n");
     AINET_RELAY_COUNTERS(AINET_RENDER_RELAY)
 #undef AINET_RENDER_RELAY
-    if (m_control) {
-        runtime::render_metric(out, "ainet_http_served_total", "counter", "HTTP requests served",
-                               m_control->served());
-        runtime::render_metric(out, "ainet_http_rejected_too_large_total", "counter",
-                               "HTTP requests refused with 413", m_control->rejected_too_large());
-        runtime::render_metric(out, "ainet_http_rejected_rate_limited_total", "counter",
-                               "HTTP requests refused with 429", m_control->rejected_rate_limited());
-    }
+    if (m_control)
+        m_control->render_metrics(out);
     for (const auto& render : m_metrics)
         render(out);
     return out;

@@ -9,6 +9,10 @@
 //   ainetctl relay send|listen ... (relay_commands.hpp)
 //   ainetctl registry put|get|list|root ... (registry_commands.hpp)
 //   ainetctl peers [--json] [--http ADDR] (peers_command.hpp)
+//   ainetctl send|recv ... (messaging_commands.hpp)
+//   ainetctl status|metrics [--json] [--http ADDR] (status_commands.hpp)
+// Every command that talks to a node takes --http (alias --node) and prints a human table, or
+// the node's JSON with --json (table.hpp says when tables are padded).
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -20,6 +24,7 @@
 #include "registry_commands.hpp" // registry
 #include "peers_command.hpp" // membership/discovery
 #include "relay_commands.hpp"
+#include "status_commands.hpp" // operations
 // messaging
 #include "messaging_commands.hpp"
 // end messaging
@@ -274,6 +279,7 @@ int main(int argc, char** argv) {
     // end messaging
     ainet::ctl::add_registry_commands(app, status); // registry
     ainet::ctl::add_peers_command(app, status); // membership/discovery
+    ainet::ctl::add_status_commands(app, status); // operations
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

@@ -1,5 +1,7 @@
 #include "messaging_commands.hpp"
 
+#include "table.hpp"
+
 #include <ainet/core/encoding.hpp>
 
 #include <httplib.h>
@@ -26,12 +28,9 @@ struct messaging_options {
     bool json = false;
 };
 
-std::unique_ptr<httplib::Client> client_for(const std::string& node, uint64_t wait_ms) {
-    auto client = std::make_unique<httplib::Client>("http://" + node);
-    client->set_connection_timeout(5, 0);
-    const auto read_s = static_cast<time_t>(wait_ms / 1000 + 10);
-    client->set_read_timeout(read_s, 0);
-    return client;
+std::unique_ptr<httplib::Client> client_for(const char* command, const std::string& node,
+                                            uint64_t wait_ms) {
+    return node_client(command, node, static_cast<time_t>(wait_ms / 1000 + 10));
 }
 
 int run_send(const messaging_options& o) {
@@ -48,10 +47,12 @@ int run_send(const messaging_options& o) {
         {"to", o.to},
         {"channel", o.channel},
         {"body", to_base64(bytes_view(reinterpret_cast<const uint8_t*>(body.data()), body.size()))}};
-    auto client = client_for(o.node, 0);
+    auto client = client_for("send", o.node, 0);
+    if (!client)
+        return 2;
     auto response = client->Post("/messages", request.dump(), "application/json");
     if (!response) {
-        std::cerr << "ainetctl send: " << o.node << ": " << httplib::to_string(response.error())
+        std::cerr << "ainetctl send: " << o.node << ": " << describe(response.error())
                   << '\n';
         return 1;
     }
@@ -64,18 +65,23 @@ int run_send(const messaging_options& o) {
                   << '\n';
         return 1;
     }
-    std::cout << answer["id"].get<uint64_t>() << '\n';
+    if (o.json)
+        std::cout << answer.dump() << '\n';
+    else
+        std::cout << answer["id"].get<uint64_t>() << '\n';
     return 0;
 }
 
 int run_recv(const messaging_options& o) {
-    auto client = client_for(o.node, o.wait_ms);
+    auto client = client_for("recv", o.node, o.wait_ms);
+    if (!client)
+        return 2;
     const std::string path = "/messages?channel=" + std::to_string(o.channel) +
                              "&wait_ms=" + std::to_string(o.wait_ms) +
                              "&max=" + std::to_string(o.max);
     auto response = client->Get(path);
     if (!response) {
-        std::cerr << "ainetctl recv: " << o.node << ": " << httplib::to_string(response.error())
+        std::cerr << "ainetctl recv: " << o.node << ": " << describe(response.error())
                   << '\n';
         return 2;
     }
@@ -85,17 +91,18 @@ int run_recv(const messaging_options& o) {
         return 2;
     }
     std::vector<uint64_t> ids;
+    table t({"ID", "FROM", "SEQ", "BODY"});
     for (const auto& m : answer["messages"]) {
         ids.push_back(m["id"].get<uint64_t>());
-        if (o.json) {
-            std::cout << m.dump() << '\n';
-            continue;
-        }
         auto body = from_base64(m["body"].get<std::string>());
-        std::cout << m["id"].get<uint64_t>() << ' ' << m["from"].get<std::string>() << ' '
-                  << m["seq"].get<uint64_t>() << ' '
-                  << (body ? std::string(body->begin(), body->end()) : std::string("?")) << '\n';
+        t.row({std::to_string(m["id"].get<uint64_t>()), m["from"].get<std::string>(),
+               std::to_string(m["seq"].get<uint64_t>()),
+               body ? std::string(body->begin(), body->end()) : std::string("?")});
     }
+    if (o.json)
+        std::cout << answer.dump() << '\n';
+    else
+        t.print(std::cout, stdout_is_terminal());
     std::cout.flush();
     if (o.ack && !ids.empty()) {
         nlohmann::json request = {{"ids", ids}};
@@ -113,13 +120,14 @@ int run_recv(const messaging_options& o) {
 void add_messaging_commands(CLI::App& app, int& status) {
     auto o = std::make_shared<messaging_options>();
     auto* send = app.add_subcommand("send", "send a reliable message through a node (HTTP)");
-    send->add_option("--node", o->node, "the node's HTTP control address")
+    send->add_option("--node,--http", o->node, "the node's HTTP control address")
         ->capture_default_str();
     send->add_option("--to", o->to, "destination node id (hex)")->required();
     send->add_option("--channel", o->channel, "channel (u32)")->required();
     auto* body = send->add_option("--body", o->body, "message text");
     auto* file = send->add_option("--file", o->file, "message bytes from a file");
     body->excludes(file);
+    send->add_flag("--json", o->json, "print the node's JSON answer {\"id\": N}");
     send->callback([o, &status] {
         if (o->body.empty() && o->file.empty())
             std::cerr << "ainetctl send: sending an empty message (no --body or --file)\n";
@@ -127,13 +135,13 @@ void add_messaging_commands(CLI::App& app, int& status) {
     });
 
     auto* recv = app.add_subcommand("recv", "receive reliable messages from a node (HTTP)");
-    recv->add_option("--node", o->node, "the node's HTTP control address")
+    recv->add_option("--node,--http", o->node, "the node's HTTP control address")
         ->capture_default_str();
     recv->add_option("--channel", o->channel, "channel (u32)")->required();
     recv->add_option("--wait-ms", o->wait_ms, "wait this long for a message (long poll)");
     recv->add_option("--max", o->max, "return at most this many messages");
     recv->add_flag("--ack", o->ack, "acknowledge what was printed");
-    recv->add_flag("--json", o->json, "print each message as JSON");
+    recv->add_flag("--json", o->json, "print the node's JSON answer {\"messages\": [...]}");
     recv->callback([o, &status] { status = run_recv(*o); });
 }
 

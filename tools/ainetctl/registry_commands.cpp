@@ -1,5 +1,7 @@
 #include "registry_commands.hpp"
 
+#include "table.hpp"
+
 #include <ainet/core/encoding.hpp>
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/registry/entry.hpp>
@@ -35,17 +37,14 @@ constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 
 std::unique_ptr<httplib::Client> client_for(const registry_options& o) {
-    auto c = std::make_unique<httplib::Client>("http://" + o.http);
-    c->set_connection_timeout(std::chrono::seconds(5));
-    c->set_read_timeout(std::chrono::seconds(10));
-    return c;
+    return node_client("registry", o.http, 10);
 }
 
 // Prints the answer (the body with --json, else the error) and maps the status to an exit code.
 int report(const httplib::Result& res, const registry_options& o, int want_status,
            const std::function<void(const nlohmann::json&)>& print) {
     if (!res) {
-        std::cerr << "ainetctl: http " << o.http << ": " << httplib::to_string(res.error()) << '\n';
+        std::cerr << "ainetctl: http " << o.http << ": " << describe(res.error()) << '\n';
         return exit_failed;
     }
     auto j = nlohmann::json::parse(res->body, nullptr, false);
@@ -129,6 +128,8 @@ int run_put(const registry_options& o) {
                            {"value_base64", to_base64(value_bytes)}, {"hlc", e.hlc},
                            {"flags", e.flags}, {"signature", to_hex(e.signature)}};
     auto c = client_for(o);
+    if (!c)
+        return exit_usage;
     auto res = c->Put("/registry/entries", body.dump(), "application/json");
     return report(res, o, 201, [&](const nlohmann::json& j) {
         std::cout << j.value("public_key", "") << ' ' << j.value("name", "") << ' '
@@ -151,6 +152,8 @@ int run_get(const registry_options& o) {
         return exit_usage;
     }
     auto c = client_for(o);
+    if (!c)
+        return exit_usage;
     auto res = c->Get("/registry/entries/" + pk + "/" + url_path_escape(o.name));
     return report(res, o, 200, [](const nlohmann::json& j) { std::cout << value_text(j) << '\n'; });
 }
@@ -160,17 +163,23 @@ int run_list(const registry_options& o) {
     if (!o.public_key.empty())
         path += "&public_key=" + o.public_key;
     auto c = client_for(o);
+    if (!c)
+        return exit_usage;
     auto res = c->Get(path);
     return report(res, o, 200, [](const nlohmann::json& j) {
+        table t({"PUBLIC_KEY", "NAME", "HLC", "VALUE"});
         for (const auto& e : j["entries"])
-            std::cout << e["public_key"].get<std::string>() << ' ' << e["name"].get<std::string>()
-                      << ' ' << e["hlc"].get<uint64_t>() << ' '
-                      << (e["tombstone"].get<bool>() ? "<deleted>" : value_text(e)) << '\n';
+            t.row({e["public_key"].get<std::string>(), e["name"].get<std::string>(),
+                   std::to_string(e["hlc"].get<uint64_t>()),
+                   e["tombstone"].get<bool>() ? "<deleted>" : value_text(e)});
+        t.print(std::cout, stdout_is_terminal());
     });
 }
 
 int run_root(const registry_options& o) {
     auto c = client_for(o);
+    if (!c)
+        return exit_usage;
     auto res = c->Get(o.verify ? "/registry/root?verify=1" : "/registry/root");
     int rc = report(res, o, 200, [](const nlohmann::json& j) {
         std::cout << j["root"].get<std::string>() << ' ' << j["entries"].get<uint64_t>() << '\n';
@@ -192,7 +201,7 @@ void add_registry_commands(CLI::App& app, int& status) {
     auto* registry = app.add_subcommand("registry", "read and write a node's registry over HTTP");
     registry->require_subcommand(1);
     auto common = [&](CLI::App* sub) {
-        sub->add_option("--http", o->http, "the node's HTTP control address (default 127.0.0.1:8000)");
+        sub->add_option("--http,--node", o->http, "the node's HTTP control address (default 127.0.0.1:8000)");
         sub->add_flag("--json", o->json, "print the node's JSON answer");
     };
     auto* put = registry->add_subcommand("put", "sign and write an entry (201 once durable)");

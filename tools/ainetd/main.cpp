@@ -24,6 +24,7 @@
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/node/log.hpp>
 #include <ainet/node/registry_service.hpp> // registry
+#include <ainet/node/status_service.hpp> // operations
 #include <ainet/node/relay_node.hpp>
 // messaging
 #include <ainet/node/messaging_service.hpp>
@@ -184,6 +185,9 @@ int main(int argc, char** argv) {
     }
     registry->attach(node);
     // end registry
+    // operations: GET /status (ainetctl status), a digest of /metrics plus the registry root.
+    ainet::node::install_status(node, keys->id(), {AINET_VERSION, registry.get()});
+    // end operations
     if (membership)
         membership->attach(node);
     if (discovery)

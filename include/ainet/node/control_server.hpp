@@ -1,16 +1,33 @@
 #pragma once
 // The HTTP control plane of a node: GET /metrics, GET /healthz, and the endpoints later parts
-// register (bootstrap lists, registry, messages). Runs on its own small thread pool, never on a
-// shard; it reaches shards only through shard_group::post_from_control and the counters' relaxed
-// loads.
+// register (bootstrap lists, registry, messages, status). Runs on its own small thread pool,
+// never on a shard; it reaches shards only through shard_group::post_from_control and the
+// counters' relaxed loads.
 //
-// Hostile clients are expected: requests larger than request_size_max get 413 before their body
-// is read in full, slow clients are cut off after read_timeout, and each client address gets
-// requests_per_second (burst 2x) before answering 429. Binds to loopback by default (config).
+// Hostile clients are expected (docs/OPERATIONS.md "HTTP control plane limits"):
+// - a request larger than request_size_max gets 413 before its body is read in full; a request
+//   line or header block over cpp-httplib's 8 KiB gets 414/400;
+// - every read waits at most read_timeout, and the whole request (line, headers, body) must
+//   arrive within request_deadline of its first byte, so a client that drips one byte at a time
+//   holds a thread for at most request_deadline + read_timeout; every write waits at most
+//   write_timeout;
+// - an idle keep-alive connection is closed after keep_alive_timeout, and after
+//   keep_alive_request_count_max requests;
+// - each client address gets requests_per_second (burst 2x) before answering 429;
+// - accepted connections wait for one of `threads` workers in a queue of at most
+//   pending_connection_count_max; beyond it the listener answers 503 at once and closes.
+// Every refusal is counted by reason (counters() below, exported by relay_node's /metrics), and
+// every answer by status code. Binds to loopback by default (config).
+//
+// Threads: handle() and start() from one thread before serving; the handlers run on the pool's
+// threads (one connection at a time per thread); the counters are relaxed atomics, read from
+// any thread. Lifecycle: construct -> handle()* -> start() -> stop() (idempotent; destructor).
 
 #include <ainet/core/endpoint.hpp>
 #include <ainet/core/time.hpp>
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,9 +58,43 @@ using http_handler = std::function<http_response(const http_request&)>;
 struct control_server_options {
     endpoint listen;
     size_t request_size_max = 64 * 1024;
+    // One read (or the wait for a connection's first request) may wait this long.
     duration read_timeout = std::chrono::seconds(5);
+    // The whole request must arrive within this long of its first byte.
+    duration request_deadline = std::chrono::seconds(10);
+    duration write_timeout = std::chrono::seconds(5);
+    // An idle keep-alive connection waits this long for its next request.
+    duration keep_alive_timeout = std::chrono::seconds(2);
+    uint32_t keep_alive_request_count_max = 100;
     uint32_t requests_per_second = 200;
     unsigned threads = 2;
+    // Accepted connections waiting for a free thread; more are answered 503 by the listener.
+    size_t pending_connection_count_max = 64;
+};
+
+// X(name, help): /metrics exports ainet_http_rejected_<name>_total. Server-level refusals:
+// the request never reached a handler.
+#define AINET_HTTP_REJECT_REASONS(X)                                                               \
+    X(bad_request, "malformed requests answered 400 (or another 4xx) before any handler")          \
+    X(not_found, "requests for no registered path or method (404)")                                \
+    X(too_large, "requests refused as too large (413 body, 414 line, 431 headers)")                \
+    X(rate_limited, "requests refused by the per-client rate limit (429)")                         \
+    X(overloaded, "connections answered 503: every thread busy and the accept queue full")         \
+    X(read_timeout, "connections closed: a read waited read_timeout (idle before a request)")      \
+    X(slow_request, "connections closed: the request did not arrive within request_deadline")
+
+struct control_server_counters {
+#define AINET_HTTP_DECLARE(name, help) std::atomic<uint64_t> name{0};
+    AINET_HTTP_REJECT_REASONS(AINET_HTTP_DECLARE)
+#undef AINET_HTTP_DECLARE
+    // Requests a handler answered (whatever its status).
+    std::atomic<uint64_t> served{0};
+    // Every answer written, by status code (index = status; out-of-range codes at 0).
+    static constexpr size_t status_code_end = 600;
+    std::array<std::atomic<uint64_t>, status_code_end> answers_by_status{};
+    // Gauges.
+    std::atomic<uint64_t> threads_busy{0};
+    std::atomic<uint64_t> connections_queued{0};
 };
 
 class control_server {
@@ -60,8 +111,13 @@ public:
     [[nodiscard]] bool start(std::string& error);
     void stop() noexcept;
     [[nodiscard]] endpoint local_endpoint() const noexcept { return m_local; }
+    [[nodiscard]] const control_server_options& options() const noexcept;
 
-    // Requests refused, by reason, for /metrics.
+    [[nodiscard]] const control_server_counters& counters() const noexcept;
+    // Appends the ainet_http_* families in Prometheus text.
+    void render_metrics(std::string& out) const;
+
+    // Kept for callers of the first API.
     [[nodiscard]] uint64_t rejected_too_large() const noexcept;
     [[nodiscard]] uint64_t rejected_rate_limited() const noexcept;
     [[nodiscard]] uint64_t served() const noexcept;

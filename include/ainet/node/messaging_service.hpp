@@ -71,6 +71,8 @@ struct messaging_counters {
 #define AINET_MESSAGING_DECLARE(name, help) std::atomic<uint64_t> name{0};
     AINET_MESSAGING_COUNTERS(AINET_MESSAGING_DECLARE)
 #undef AINET_MESSAGING_DECLARE
+    // operations: gauge, the core's outbox size at the end of the shard's last turn.
+    std::atomic<uint64_t> outbox_messages{0};
 };
 
 struct messaging_limits {
@@ -83,6 +85,10 @@ struct messaging_limits {
     size_t pending_send_count_max = 8192;
     duration send_timeout = std::chrono::seconds(5);
     duration wait_max = std::chrono::seconds(30);
+    // operations: GET /messages long polls waiting at once. Each holds one of the node's
+    // control threads (relay_node runs 8), so at most half of them: a poll beyond the bound is
+    // answered at once with what is there, or 503 when that is nothing (counted).
+    size_t long_poll_count_max = 4;
     duration suspect_probe_interval = std::chrono::seconds(2);
     // The shard rereads the peer_directory snapshot at most this often.
     duration directory_refresh = std::chrono::milliseconds(100);
@@ -177,6 +183,11 @@ private:
     std::mutex m_inbox_mutex;
     std::condition_variable m_inbox_cv;
     std::deque<inbox_message> m_inbox; // ascending id
+    // operations: long polls waiting now, and those refused by long_poll_count_max.
+    std::atomic<uint64_t> m_long_polls_waiting{0};
+    std::atomic<uint64_t> m_long_polls_refused{0};
+    // Set (under m_inbox_mutex) when the node stops accepting: long polls return at once.
+    std::atomic<bool> m_stopping{false};
     uint64_t m_inbox_bytes = 0;
     uint64_t m_next_inbox_id = 1;
 };

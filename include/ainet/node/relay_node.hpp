@@ -80,6 +80,10 @@ public:
     [[nodiscard]] runtime::shard_group& shards() noexcept { return *m_shards; }
     // Before start(): appends a service's metrics to what /metrics serves (control threads).
     void add_metrics(std::function<void(std::string&)> render);
+    // Before start(): hook run when the node stops accepting (drain_and_stop or stop), before
+    // the control server waits for the requests in flight, so a handler that waits (a long
+    // poll) can return at once. May run twice (drain, then the destructor's stop): idempotent.
+    void on_stop_accepting(std::function<void()> hook);
 
     // The Prometheus text /metrics serves.
     [[nodiscard]] std::string render_metrics() const;
@@ -104,6 +108,7 @@ private:
     // Shards that finished draining (drain_and_stop); written by shards, read here.
     std::atomic<uint32_t> m_drained_shards{0};
     std::vector<std::function<void(std::string&)>> m_metrics;
+    std::vector<std::function<void()>> m_stop_accepting;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
 };
