@@ -524,10 +524,12 @@ class E2E:
             self.start(v)
         self.wait_started(self.victims, 60)
         # Not required: a victim on the {c,d} side has its only bootstrap entry (a1) across
-        # the cut, so it rejoins its side only when a peer's probe rotation (slowed by
-        # Lifeguard awareness during the cut) reaches it and that peer answers with a
-        # push_pull: seen from 0 to 51 s. Measured and logged; the checks after the heal cover
-        # these nodes fully.
+        # the cut. It re-seeds membership with the records its discovery state restored
+        # (bootstrap_manager::restore raises `discovered` events), which rejoins it at once;
+        # but that state holds only nodes learnt from bootstrap lists, not from membership,
+        # and may hold none. Then it rejoins only when a peer's probe rotation (slowed by
+        # Lifeguard awareness during the cut) reaches it: seen up to 51 s. Measured and logged;
+        # the checks after the heal cover these nodes fully.
         t0 = time.monotonic()
         rejoin = {v.name: None for v in self.victims}
         while time.monotonic() - t0 < 30 and None in rejoin.values():
