@@ -21,11 +21,14 @@ Scenario (every wait is a poll with a deadline):
      send`, POST /messages); two agents talk through a relay node on a third host (`ainetctl
      relay listen|send`);
   3. partition: an nftables table of our own in every host namespace drops traffic between
-     {a,b} and {c,d}; writes (e2e/p2/...) and sends continue on both sides (sends across the cut
-     are accepted, 202, and wait at the sender); every node detects the partition;
-  4. one node on each side (seeded choice, never a1) is SIGKILLed and restarted on the same
-     data_dir; writes (e2e/p3/...) and sends again, including on the restarted nodes;
-  5. the cut is lifted.
+     {a,b} and {c,d}; rounds of writes (e2e/p2r<k>/...) and sends continue on both sides (sends
+     across the cut are accepted, 202, and wait at the sender) until every node reports the
+     partition (ainet_membership_partition_suspected 1); then one writer key writes the same
+     names on both sides (conflicts; the {c,d} side's higher HLC must win everywhere);
+  4. one node on each side (seeded choice, never a1 or the relay c1) is SIGKILLed and
+     restarted on the same data_dir; writes (e2e/p3/...) and sends again, including on the
+     restarted nodes;
+  5. the cut is lifted; one more relay exchange, writes (e2e/p4/...) and sends.
 Checks after the heal:
   - every node answers GET /registry/root with the same root and entry count, and every write
     acknowledged with 201 is present, with its value, on every node;
@@ -34,10 +37,12 @@ Checks after the heal:
     at-least-once (messaging_service.hpp: a message is acknowledged to its sender only once the
     application's POST /messages/ack is durable), so a duplicate (same from and seq, same body)
     is allowed only on a receiver that was SIGKILLed; duplicates are reported;
-  - every node's /metrics shows the partition detected and healed
+  - every node that lived through the cut shows it detected and healed in /metrics
     (ainet_membership_partitions_suspected_total >= 1, ainet_membership_partitions_healed_total
-    >= 1, ainet_membership_partition_suspected == 0). A restarted node's counters start at
-    zero; it restarts while the cut is in place, so it must detect the partition itself;
+    >= 1, ainet_membership_partition_suspected == 0). The two restarted nodes start their
+    counters at zero and never learn the other side before the heal (see scenario()), so they
+    have no partition to report: for them the test requires partition_suspected == 0 and
+    prints their counters;
   - no crash: every node exits 0 on SIGTERM, and no log carries a sanitizer report.
 On failure it prints, per node, the last 30 log lines and its membership/registry/messaging
 metrics, and the seed and names used. Exit 77 (skip) where namespaces or nftables cannot be
