@@ -31,7 +31,8 @@ Scenario (every wait is a poll with a deadline):
   5. the cut is lifted; one more relay exchange, writes (e2e/p4/...) and sends.
 Checks after the heal:
   - every node answers GET /registry/root with the same root and entry count, and every write
-    acknowledged with 201 is present, with its value, on every node;
+    acknowledged with 201 is present, with its value, on every node; `ainetctl registry root
+    --verify` (incremental root == from-scratch recompute) passes on every node;
   - messages: on every flow the messages the receiver got, deduplicated by (from, seq), are
     exactly the accepted ones (202) in send order, none missing, none extra. Messaging is
     at-least-once (messaging_service.hpp: a message is acknowledged to its sender only once the
@@ -42,7 +43,8 @@ Checks after the heal:
     >= 1, ainet_membership_partition_suspected == 0). The two restarted nodes start their
     counters at zero and never learn the other side before the heal (see scenario()), so they
     have no partition to report: for them the test requires partition_suspected == 0 and
-    prints their counters;
+    prints their counters. The registry of every node that lived through the cut counted both
+    partition epoch moves (ainet_registry_partition_events_total >= 2);
   - no crash: every node exits 0 on SIGTERM, and no log carries a sanitizer report.
 On failure it prints, per node, the last 30 log lines and its membership/registry/messaging
 metrics, and the seed and names used. Exit 77 (skip) where namespaces or nftables cannot be
@@ -588,6 +590,12 @@ class E2E:
         roots = {n.name: self.root(n) for n in self.nodes}
         if len(set(roots.values())) != 1:
             self.failures.append(f"registry roots differ: {roots}")
+        for n in self.nodes:
+            # The incrementally maintained root equals a from-scratch recompute.
+            r = self.ctl(n, "registry", "root", "--verify", "--http", n.http, timeout=60)
+            if r.returncode != 0:
+                self.failures.append(f"{n.name}: registry root --verify: exit {r.returncode} "
+                                     f"{r.stdout.strip()} {r.stderr.strip()}")
         root, entries = next(iter(roots.values())) or ("?", 0)
         log(f"registry: root {root[:16]}.. with {entries} entries on all 12 nodes; "
             f"{len(self.acked)} writes acknowledged, {len(self.put_refused)} refused")
@@ -656,6 +664,11 @@ class E2E:
                     f"{m.get('ainet_membership_partitions_suspected_total', 0):g}, healed "
                     f"{m.get('ainet_membership_partitions_healed_total', 0):g} (not required)")
                 continue
+            # The registry saw both moves of the directory's partition epoch (it prioritises
+            # anti-entropy across the former cut on the heal).
+            if m.get("ainet_registry_partition_events_total", 0) < 2:
+                self.failures.append(f"{n.name}: ainet_registry_partition_events_total "
+                                     f"{m.get('ainet_registry_partition_events_total', 0):g} < 2")
             suspected = m.get("ainet_membership_partitions_suspected_total", 0)
             healed = m.get("ainet_membership_partitions_healed_total", 0)
             if suspected < 1 or healed < 1 or m.get("ainet_membership_partition_suspected") != 0:
