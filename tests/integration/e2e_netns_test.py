@@ -63,6 +63,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -226,7 +227,6 @@ class E2E:
                    check=False, timeout=timeout)
 
     def write_nodes(self):
-        import tempfile
         self.work = tempfile.mkdtemp(prefix=f"ainet-e2e-{self.pid}.")
         for i, h in enumerate(HOSTS):
             for k in range(1, NODES_PER_HOST + 1):
