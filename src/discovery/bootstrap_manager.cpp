@@ -721,6 +721,9 @@ result<size_t> bootstrap_manager::restore(bytes_view blob, unix_ms wall) {
         auto [p, inserted] = m_peers.try_emplace(rec.id);
         if (inserted)
             p->second.depth = depths[i];
+        // As if learnt now: the node re-seeds membership with the nodes it knew, so a restart
+        // while its static nodes are unreachable (a partition) still rejoins the others.
+        push_event(discovery_event::kind::discovered, rec.id, *m_known.find(rec.id));
         ++restored;
     }
     bump(m_counters.restored_records, restored);

@@ -81,7 +81,9 @@
 //
 // Persistence: persist() is a versioned binary blob of the learned records and their depth;
 // restore() bounds-checks it, re-verifies every signature (a file can be edited), and drops
-// expired records. Format in bootstrap_manager.cpp and docs/PROTOCOL.md.
+// expired records; each restored record raises a `discovered` event, as if learnt now, so the
+// node seeds membership with the nodes it knew (a node restarted while its static nodes are
+// unreachable, e.g. across a partition, still rejoins the others it knew). Format in bootstrap_manager.cpp and docs/PROTOCOL.md.
 //
 // Limits: table.nodes_max learned nodes, table.per_source_max per source, document.records_max
 // per list, concurrency_max fetches in flight, events_max undrained events, rate_clients_max

@@ -346,6 +346,17 @@ TEST_CASE("bootstrap_manager: persist and restore", "[discovery][bootstrap_manag
     CHECK(*restored == 10); // the expired one is dropped
     CHECK(back.known_ids().size() == 10);
     CHECK(back.known().find(key(15).id()) != nullptr);
+    {
+        // Every restored record is announced (the node seeds membership from these events), so
+        // a restart whose static nodes are unreachable still reaches the nodes it knew.
+        const auto events = back.take_events();
+        REQUIRE(events.size() == 10);
+        for (const auto& e : events) {
+            CHECK(e.what == discovery_event::kind::discovered);
+            CHECK(e.record.id == e.id);
+            CHECK(back.known().find(e.id) != nullptr);
+        }
+    }
 
     SECTION("every truncation is rejected") {
         for (size_t size = 0; size < blob.size(); size += 7) {
