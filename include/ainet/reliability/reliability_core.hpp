@@ -117,7 +117,7 @@ struct reliability_config {
     // Largest reliable datagram, wire header included (default fits any path MTU).
     size_t datagram_size_max = 1200;
     // Messages a receiver accepts beyond its processed watermark (the advertised window).
-    uint32_t receive_window = 1024;
+    uint32_t receive_window = 4096;
     duration rto_initial = std::chrono::milliseconds(100);
     uint32_t retries_max = 5;
     duration message_ttl = std::chrono::minutes(10);
