@@ -9,6 +9,7 @@
 //   ainetctl relay send|listen ... (relay_commands.hpp)
 //   ainetctl registry put|get|list|root ... (registry_commands.hpp)
 //   ainetctl peers [--json] [--http ADDR] (peers_command.hpp)
+//   ainetctl fault set|clear|show [--http ADDR] (fault_command.hpp)
 //
 // Exit codes: 0 success ("ok"); 1 the thing checked is bad (signature does not verify, config
 // invalid) or the operation failed (key file, I/O); 2 usage errors.
@@ -19,6 +20,7 @@
 
 #include "registry_commands.hpp" // registry
 #include "peers_command.hpp" // membership/discovery
+#include "fault_command.hpp" // faults
 #include "relay_commands.hpp"
 // messaging
 #include "messaging_commands.hpp"
@@ -274,6 +276,7 @@ int main(int argc, char** argv) {
     // end messaging
     ainet::ctl::add_registry_commands(app, status); // registry
     ainet::ctl::add_peers_command(app, status); // membership/discovery
+    ainet::ctl::add_fault_command(app, status); // faults
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';
