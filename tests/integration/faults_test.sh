@@ -125,4 +125,17 @@ roots_equal() {
 wait_for 60 "registry roots converge with both writes" roots_equal
 curl -s "http://$(http 1)/metrics" | grep -q '^ainet_fault_active{shard="0"} 0' || die "faults still active"
 for pid in "${PIDS[@]}"; do kill -0 "$pid" || die "a node died"; done
+
+step "SIGTERM: every node drains and exits 0 (under ASan: no leak or error report)"
+for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
+for i in $(seq 1 $N); do
+    pid=${PIDS[$((i - 1))]}
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && die "node$i did not exit within 30 s of SIGTERM"
+    wait "$pid" || die "node$i exited with status $?: $(tail -5 "node$i.log")"
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "node$i.log"; then
+        die "sanitizer report in node$i.log: $(grep -m3 -E 'Sanitizer|runtime error' "node$i.log")"
+    fi
+done
+PIDS=()
 echo "PASS"
