@@ -277,11 +277,13 @@ void spin_until(Pred pred) {
 
 } // namespace
 
-TEST_CASE("a running shard applies fault settings posted from control", "[faults][shard]") {
+namespace {
+
+void run_faults_in_shard(backend_choice backend) {
     shard_group_config config;
     config.shard_count = 1;
     config.listen = make_ipv4(127, 0, 0, 1, 0);
-    config.backend = backend_choice::epoll;
+    config.backend = backend;
     config.faults.delay_ms = 20;
     shard_group group(config, [](shard_id) { return std::make_unique<echo_app>(); });
     REQUIRE(group.start());
@@ -316,4 +318,16 @@ TEST_CASE("a running shard applies fault settings posted from control", "[faults
     CHECK(echoed(client, group, 3));
     CHECK(counters.active.load() == 0);
     group.stop();
+}
+
+} // namespace
+
+TEST_CASE("a running shard applies fault settings posted from control (epoll)",
+          "[faults][shard][epoll]") {
+    run_faults_in_shard(backend_choice::epoll);
+}
+
+TEST_CASE("a running shard applies fault settings posted from control (io_uring)",
+          "[faults][shard][io_uring]") {
+    run_faults_in_shard(backend_choice::io_uring);
 }
