@@ -1,6 +1,7 @@
 #include <ainet/config/file.hpp>
 #include <ainet/config/node_config.hpp>
 
+#include "fault_config_json.hpp" // faults
 #include "json_reader.hpp"
 
 #include <algorithm>
@@ -120,7 +121,8 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
     const json& doc = *parsed;
     if (auto e = detail::check_object(doc, "",
                                       {"key_file", "udp_listen", "http_listen", "data_dir",
-                                       "shard_count", "bootstrap_file", "log_level", "limits"},
+                                       "shard_count", "bootstrap_file", "log_level", "limits",
+                                       "faults"},
                                       src))
         return *e;
 
@@ -187,6 +189,14 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
                              "must be one of trace, debug, info, warn, error");
         config.log = static_cast<log_level>(it - log_level_names.begin());
     }
+    // faults
+    if (doc.contains("faults")) {
+        auto f = detail::read_fault_config(doc.at("faults"), "/faults", src);
+        if (!f)
+            return f.error();
+        config.faults = *f;
+    }
+    // end faults
     return config;
 }
 

@@ -170,6 +170,18 @@ private:
     bool m_drained = false;
 };
 
+// faults: the admin endpoints answer only clients on a loopback address, whatever the
+// control server's listen address is.
+bool loopback_client(const http_request& request) {
+    std::string text = request.remote_address;
+    if (text.rfind("::ffff:", 0) == 0)
+        text = text.substr(7);
+    else if (text.find(':') != std::string::npos)
+        text = "[" + text + "]";
+    auto e = parse_endpoint(text + ":1");
+    return e && e->is_loopback();
+}
+
 } // namespace
 
 relay_node::relay_node(const config::node_config& config, const crypto::key_pair& keys,
@@ -227,6 +239,7 @@ bool relay_node::start(std::string& error) {
     group.tx_slot_count = m_config.limits.send_queue_size_max;
     group.cross_shard_queue_size = m_config.limits.cross_shard_queue_size_max;
     group.timer_capacity = std::min<uint32_t>(m_config.limits.timer_count_max, 65536);
+    group.faults = m_config.faults; // faults
     m_options.relay.session_count_max = m_config.limits.peer_count_max;
     m_options.relay.route_count_max = m_config.limits.peer_count_max;
 
@@ -262,6 +275,24 @@ bool relay_node::start(std::string& error) {
     m_control->handle("GET", "/metrics", [this](const http_request&) {
         return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics()};
     });
+    // faults: GET/POST /admin/faults (fault_injector.hpp), loopback clients only.
+    m_control->handle("GET", "/admin/faults", [this](const http_request& request) {
+        if (!loopback_client(request))
+            return http_response{403, "text/plain; charset=utf-8", "admin endpoints are loopback-only\n"};
+        return http_response{200, "application/json", config::to_json(m_shards->faults()) + "\n"};
+    });
+    m_control->handle("POST", "/admin/faults", [this](const http_request& request) {
+        if (!loopback_client(request))
+            return http_response{403, "text/plain; charset=utf-8", "admin endpoints are loopback-only\n"};
+        auto settings = config::parse_fault_config(request.body, "POST /admin/faults");
+        if (!settings)
+            return http_response{400, "text/plain; charset=utf-8", settings.error().message() + "\n"};
+        if (!m_shards->set_faults(*settings))
+            return http_response{503, "text/plain; charset=utf-8",
+                                 "a shard's queue was full; not every shard has the settings, retry\n"};
+        return http_response{200, "application/json", config::to_json(*settings) + "\n"};
+    });
+    // end faults
     for (auto& [method, path, handler] : m_http_handlers)
         m_control->handle(method, path, std::move(handler));
     m_http_handlers.clear();

@@ -31,6 +31,29 @@ void render_prometheus(const shard_group& group, std::string& out) {
             .append("\n");
     AINET_SHARD_COUNTERS(AINET_RENDER_COUNTER)
 #undef AINET_RENDER_COUNTER
+    // faults
+#define AINET_RENDER_FAULT(name, help)                                                             \
+    header(out, "ainet_fault_" #name "_total", "counter", help);                                   \
+    for (uint16_t i = 0; i < group.shard_count(); ++i)                                             \
+        out.append("ainet_fault_" #name "_total{shard=\"")                                         \
+            .append(std::to_string(i))                                                             \
+            .append("\"} ")                                                                        \
+            .append(std::to_string(                                                                \
+                group.fault_counters_of(shard_id{i}).name.load(std::memory_order_relaxed)))        \
+            .append("\n");
+    AINET_FAULT_COUNTERS(AINET_RENDER_FAULT)
+#undef AINET_RENDER_FAULT
+    header(out, "ainet_fault_active", "gauge", "1 while fault injection settings are active");
+    for (uint16_t i = 0; i < group.shard_count(); ++i)
+        out.append("ainet_fault_active{shard=\"").append(std::to_string(i)).append("\"} ")
+            .append(std::to_string(group.fault_counters_of(shard_id{i}).active.load(std::memory_order_relaxed)))
+            .append("\n");
+    header(out, "ainet_fault_held", "gauge", "datagrams held by the fault injector now");
+    for (uint16_t i = 0; i < group.shard_count(); ++i)
+        out.append("ainet_fault_held{shard=\"").append(std::to_string(i)).append("\"} ")
+            .append(std::to_string(group.fault_counters_of(shard_id{i}).held_now.load(std::memory_order_relaxed)))
+            .append("\n");
+    // end faults
 }
 
 } // namespace ainet::runtime

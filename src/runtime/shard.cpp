@@ -40,6 +40,8 @@ struct inbound_queue {
 constexpr size_t drain_batch = 64;
 constexpr uint32_t kind_handoff = shard_message_kind_reserved + 1;
 constexpr uint32_t kind_handoff_return = shard_message_kind_reserved + 2;
+// faults: the body carries a config::fault_config* whose ownership passes to the shard.
+constexpr uint32_t kind_faults = shard_message_kind_reserved + 3;
 
 // A handed-over datagram: owned by the shard whose pool it belongs to, read by one other shard
 // between the handoff message and the return message.
@@ -66,7 +68,8 @@ class shard final : private rx_handler {
 public:
     shard(shard_group& group, shard_id id, udp_socket socket)
         : m_group(group), m_id(id), m_socket(std::move(socket)),
-          m_tx(group.m_config.tx_slot_count, group.m_config.io.datagram_size_max, m_counters) {
+          m_tx(group.m_config.tx_slot_count, group.m_config.io.datagram_size_max, m_counters),
+          m_faults(m_fault_counters, group.m_config.io.datagram_size_max) {
         m_handoff.resize(group.m_config.handoff_buffer_count);
         m_handoff_free.reserve(m_handoff.size());
         for (uint32_t i = static_cast<uint32_t>(m_handoff.size()); i > 0; --i) {
@@ -118,6 +121,18 @@ public:
         });
     }
 
+    // faults: settings posted but never applied (the shard stopped first) are freed here.
+    ~shard() {
+        shard_message msg;
+        for (auto& q : m_inbound)
+            while (q->queue.try_dequeue(msg))
+                if (msg.kind == kind_faults) {
+                    config::fault_config* settings = nullptr;
+                    std::memcpy(&settings, msg.body.data(), sizeof(settings));
+                    delete settings;
+                }
+    }
+
     void request_stop() noexcept {
         m_stop.store(true, std::memory_order_seq_cst);
         if (m_backend)
@@ -145,6 +160,7 @@ public:
     }
 
     const shard_counters& counters() const noexcept { return m_counters; }
+    const fault_counters& faults() const noexcept { return m_fault_counters; }
 
     duration cpu_time() noexcept {
         clockid_t clock;
@@ -162,6 +178,10 @@ private:
         m_now = read_monotonic_clock();
         m_wall = read_wall_clock();
         m_timers.emplace(m_group.m_config.timer_capacity, m_now, m_group.m_config.timer_tick);
+        // faults: before the app, so nothing it receives escapes the configured faults.
+        m_fault_batch.reserve(2 * fault_injector::receive_chunk_max + fault_injector::held_count_max);
+        if (m_group.m_config.faults.active())
+            apply_faults(m_group.m_config.faults);
         m_app = m_group.m_factory(m_id);
         shard_context ctx = context();
         m_app->on_start(ctx);
@@ -186,6 +206,8 @@ private:
             refresh_now();
             shard_context ctx = context();
             drain_inbound(ctx);
+            if (m_faults_on) [[unlikely]]
+                release_held(ctx);
             m_timers->advance(m_now, [&](timer::timer_id id, uint64_t cookie) {
                 m_app->on_timer(ctx, id, cookie);
             });
@@ -193,6 +215,12 @@ private:
             flush_returns(ctx);
             if (auto deadline = m_timers->next_deadline())
                 sleep_max = std::min(sleep_max, std::max(duration::zero(), *deadline - m_now));
+            if (m_faults_on) [[unlikely]] {
+                if (auto release = m_faults.next_release())
+                    sleep_max = std::min(sleep_max, std::max(duration::zero(), *release - m_now));
+                if (m_faults.blocks_any())
+                    m_faults.filter_sends(m_tx);
+            }
             m_backend->flush(m_tx);
         }
         refresh_now();
@@ -209,7 +237,35 @@ private:
     void on_datagrams(std::span<const rx_datagram> batch) noexcept override {
         refresh_now();
         shard_context ctx = context();
+        if (m_faults_on) [[unlikely]] {
+            // In chunks, so the filtered batch (duplicates included) fits its reserved vector.
+            while (!batch.empty()) {
+                const size_t take = std::min(batch.size(), fault_injector::receive_chunk_max);
+                m_fault_batch.clear();
+                m_faults.filter_receive(m_now, batch.first(take), m_fault_batch);
+                if (!m_fault_batch.empty())
+                    m_app->on_datagrams(ctx, m_fault_batch);
+                batch = batch.subspan(take);
+            }
+            return;
+        }
         m_app->on_datagrams(ctx, batch);
+    }
+
+    // faults: runs on this shard's thread (start-up or a kind_faults message).
+    void apply_faults(const config::fault_config& settings) {
+        const uint64_t label = (uint64_t{m_socket.local_endpoint().port} << 16) | to_index(m_id);
+        m_faults.configure(settings, label);
+        m_faults_on = m_faults.active();
+    }
+
+    void release_held(shard_context& ctx) noexcept {
+        m_fault_batch.clear();
+        m_faults.release_due(m_now, m_fault_batch);
+        if (!m_fault_batch.empty())
+            m_app->on_datagrams(ctx, m_fault_batch);
+        m_faults.recycle();
+        m_faults_on = m_faults.active();
     }
 
     void refresh_now() noexcept {
@@ -228,7 +284,8 @@ private:
     }
 
     static bool is_runtime_message(const shard_message& msg) noexcept {
-        return msg.kind == kind_handoff || msg.kind == kind_handoff_return;
+        return msg.kind == kind_handoff || msg.kind == kind_handoff_return ||
+               msg.kind == kind_faults;
     }
 
     bool hand_over(shard_context& ctx, shard_id to, const datagram_ref& d) noexcept {
@@ -292,6 +349,8 @@ private:
                         on_handoff(ctx, batch[i]);
                     else if (batch[i].kind == kind_handoff_return)
                         m_handoff_free.push_back(get_index(batch[i]));
+                    else if (batch[i].kind == kind_faults)
+                        on_faults_message(batch[i]);
                     else
                         m_app->on_message(ctx, batch[i]);
                 }
@@ -299,6 +358,16 @@ private:
                     break;
             }
         }
+    }
+
+    void on_faults_message(const shard_message& msg) noexcept {
+        config::fault_config* settings = nullptr;
+        std::memcpy(&settings, msg.body.data(), sizeof(settings));
+        AINET_ASSERT(settings != nullptr);
+        const std::unique_ptr<config::fault_config> owned(settings);
+        // Allocates (the hold pool, the block list copy) on a settings change only, never
+        // per datagram; an allocation failure here is fatal like any other start-up one.
+        apply_faults(*owned);
     }
 
     shard_context context() noexcept {
@@ -327,6 +396,11 @@ private:
     std::vector<handoff_buffer> m_handoff;       // this shard's handoff pool
     std::vector<uint32_t> m_handoff_free;        // touched by this shard only
     std::vector<std::pair<uint16_t, uint32_t>> m_pending_returns; // (owner, index) to send back
+    // faults
+    fault_counters m_fault_counters;
+    fault_injector m_faults;
+    bool m_faults_on = false;                  // the one branch the data path pays when off
+    std::vector<rx_datagram> m_fault_batch;    // capacity fixed at start
 };
 
 bool shard_context::hand_over(shard_id to, const datagram_ref& datagram) noexcept {
@@ -413,6 +487,40 @@ const shard_counters& shard_group::counters(shard_id id) const noexcept {
 duration shard_group::thread_cpu_time(shard_id id) const noexcept {
     AINET_ASSERT(to_index(id) < m_shards.size());
     return m_shards[to_index(id)]->cpu_time();
+}
+
+bool shard_group::set_faults(const config::fault_config& settings) {
+    AINET_ASSERT(m_started);
+    {
+        std::lock_guard lock(m_faults_mutex);
+        m_config.faults = settings;
+    }
+    bool all = true;
+    for (uint16_t i = 0; i < m_config.shard_count; ++i) {
+        auto copy = std::make_unique<config::fault_config>(settings);
+        shard_message msg;
+        msg.kind = kind_faults;
+        msg.from = m_config.shard_count;
+        config::fault_config* raw = copy.get();
+        std::memcpy(msg.body.data(), &raw, sizeof(raw));
+        msg.size = sizeof(raw);
+        std::lock_guard lock(m_control_post_mutex);
+        if (m_shards[i]->enqueue(m_config.shard_count, msg))
+            (void)copy.release(); // the shard owns it now
+        else
+            all = false;
+    }
+    return all;
+}
+
+config::fault_config shard_group::faults() const {
+    std::lock_guard lock(m_faults_mutex);
+    return m_config.faults;
+}
+
+const fault_counters& shard_group::fault_counters_of(shard_id id) const noexcept {
+    AINET_ASSERT(to_index(id) < m_shards.size());
+    return m_shards[to_index(id)]->faults();
 }
 
 bool shard_group::post_from_control(shard_id to, const shard_message& msg) noexcept {

@@ -11,6 +11,7 @@
 //   ainetctl peers [--json] [--http ADDR] (peers_command.hpp)
 //   ainetctl send|recv ... (messaging_commands.hpp)
 //   ainetctl status|metrics [--json] [--http ADDR] (status_commands.hpp)
+//   ainetctl fault set|clear|show [--http ADDR] (fault_command.hpp)
 // Every command that talks to a node takes --http (alias --node) and prints a human table, or
 // the node's JSON with --json (table.hpp says when tables are padded).
 //
@@ -23,6 +24,7 @@
 
 #include "registry_commands.hpp" // registry
 #include "peers_command.hpp" // membership/discovery
+#include "fault_command.hpp" // faults
 #include "relay_commands.hpp"
 #include "status_commands.hpp" // operations
 // messaging
@@ -280,6 +282,7 @@ int main(int argc, char** argv) {
     ainet::ctl::add_registry_commands(app, status); // registry
     ainet::ctl::add_peers_command(app, status); // membership/discovery
     ainet::ctl::add_status_commands(app, status); // operations
+    ainet::ctl::add_fault_command(app, status); // faults
 
     if (auto init = crypto::init(); !init) {
         std::cerr << "ainetctl: " << crypto::to_string(init.error()) << '\n';

@@ -14,6 +14,7 @@
 // Start-up only (before shards start); allocates; any thread; never throws.
 
 #include <ainet/config/errc.hpp>
+#include <ainet/config/fault_config.hpp> // faults
 #include <ainet/core/endpoint.hpp>
 #include <ainet/core/limits.hpp>
 
@@ -43,6 +44,8 @@ struct node_config {
     std::filesystem::path bootstrap_file;
     log_level log = log_level::info;
     ainet::limits limits;
+    // faults: injected loss/delay/partition (fault_config.hpp); inactive by default.
+    fault_config faults;
 };
 
 // Parses node config text. source_name names the file in error messages and its directory

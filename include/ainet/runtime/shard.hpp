@@ -30,6 +30,7 @@
 #include <ainet/core/time.hpp>
 #include <ainet/runtime/counters.hpp>
 #include <ainet/runtime/errc.hpp>
+#include <ainet/runtime/fault_injector.hpp> // faults
 #include <ainet/runtime/io_backend.hpp>
 #include <ainet/runtime/tx_queue.hpp>
 #include <ainet/runtime/udp_socket.hpp>
@@ -117,6 +118,8 @@ struct shard_group_config {
     duration timer_tick = std::chrono::milliseconds(1);
     bool pin_threads = false;        // pin shard i to the i-th allowed CPU
     duration idle_sleep_max = std::chrono::milliseconds(100);
+    // faults: applied by every shard from its start (fault_injector.hpp); inactive by default.
+    config::fault_config faults;
 };
 
 class shard_group {
@@ -146,6 +149,14 @@ public:
     // shards): posts to shard `to`. False (counted on that shard) if the queue is full.
     bool post_from_control(shard_id to, const shard_message& msg) noexcept;
 
+    // faults: control side, after start(): posts settings to every shard (each applies them
+    // on its own thread at its next loop turn). False when a shard's queue was full; the
+    // shards that got them apply them, so the caller should retry (or report 503).
+    bool set_faults(const config::fault_config& settings);
+    // The settings last posted to every shard (or the config's).
+    [[nodiscard]] config::fault_config faults() const;
+    [[nodiscard]] const fault_counters& fault_counters_of(shard_id id) const noexcept;
+
 private:
     friend class shard;
     friend struct shard_context;
@@ -157,6 +168,7 @@ private:
     std::string m_fallback_reason;
     bool m_started = false;
     std::mutex m_control_post_mutex;
+    mutable std::mutex m_faults_mutex; // faults: guards m_config.faults after start()
 };
 
 } // namespace ainet::runtime

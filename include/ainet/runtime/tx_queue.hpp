@@ -51,6 +51,22 @@ public:
     void consume_front(size_t count) noexcept;
     void release(uint32_t slot) noexcept;
 
+    // faults: drops the pending (not yet flushed) entries pred selects, freeing their slots,
+    // keeping the others in order; returns how many went (fault_injector's block list).
+    template <class Pred>
+    size_t remove_pending_if(Pred pred) noexcept {
+        size_t kept = 0;
+        const size_t before = m_pending.size();
+        for (size_t i = 0; i < before; ++i) {
+            if (pred(m_pending[i]))
+                release(m_pending[i].slot);
+            else
+                m_pending[kept++] = m_pending[i];
+        }
+        m_pending.resize(kept);
+        return before - kept;
+    }
+
 private:
     std::unique_ptr<uint8_t[]> m_slab;
     uint32_t m_slot_size;
