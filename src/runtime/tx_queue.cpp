@@ -7,7 +7,8 @@
 namespace ainet::runtime {
 
 tx_queue::tx_queue(uint32_t slot_count, uint32_t slot_size, shard_counters& counters)
-    : m_slab(new uint8_t[size_t{slot_count} * slot_size]), m_slot_size(slot_size),
+    // Zeroed (touched) now, so the resident size is settled at start, not crept into.
+    : m_slab(new uint8_t[size_t{slot_count} * slot_size]()), m_slot_size(slot_size),
       m_slot_count(slot_count), m_counters(counters) {
     AINET_ASSERT(slot_count > 0 && slot_size > 0);
     m_free.reserve(slot_count);
