@@ -47,6 +47,7 @@ struct plan {
     uint64_t reliable_count = 0;
     uint64_t ping_count = 0;
     uint32_t reliable_max_ms = 0;
+    uint64_t lossy_count = 0; // messages per run over the 5%-loss namespaces
     std::string verify_sizes;
     double verify_seconds = 0;
     unsigned verify_repetitions = 0;
@@ -69,6 +70,7 @@ plan make_plan(bool quick, bool tiny) {
         p.reliable_count = 2000;
         p.ping_count = 50;
         p.reliable_max_ms = 5000; // 9 runs: at most 45 s even if every run hits its limit
+        p.lossy_count = 1000;
         p.verify_sizes = "1,8,64";
         p.verify_seconds = 0.01;
         p.verify_repetitions = 1;
@@ -87,6 +89,7 @@ plan make_plan(bool quick, bool tiny) {
         p.reliable_count = 50'000;
         p.ping_count = 300;
         p.reliable_max_ms = 10'000; // 12 runs: at most 2 minutes if every run hits its limit
+        p.lossy_count = 20'000;
         p.verify_sizes = "1,2,4,8,16,32,64,128";
         p.verify_seconds = 0.05;
         p.verify_repetitions = 3;
@@ -105,6 +108,7 @@ plan make_plan(bool quick, bool tiny) {
         p.reliable_count = 200'000;
         p.ping_count = 2000;
         p.reliable_max_ms = 60'000;
+        p.lossy_count = 100'000;
         p.verify_sizes = "1,2,4,8,16,32,64,128,256";
         p.verify_seconds = 0.2;
         p.verify_repetitions = 3;
@@ -243,6 +247,7 @@ struct membership_row {
 struct results {
     std::vector<relay_row> relay;
     std::vector<throughput_row> reliable;
+    std::vector<throughput_row> reliable_lossy; // over two namespaces, lossy_percent each way
     std::vector<ping_row> pings;
     std::vector<verify_row> verify;
     std::vector<merkle_row> merkle;
@@ -250,6 +255,7 @@ struct results {
     std::vector<membership_row> membership;
     json gossip_runs = json::array();           // `ainet-bench sim --json` runs
     std::map<std::string, std::string> missing; // suite -> why it has no figures
+    std::map<std::string, std::string> skipped; // suite -> why this machine cannot run it
     std::map<std::string, double> wall_seconds; // suite -> wall time it took
 };
 
@@ -322,6 +328,33 @@ void run_reliable(const plan& p, results& r) {
         r.pings.push_back({q.value("contender", ""), q.value("pings", uint64_t{0}),
                            number(q, "rtt_us_p50"), number(q, "rtt_us_p90"),
                            number(q, "rtt_us_p99"), q.value("complete", false)});
+}
+
+constexpr unsigned lossy_percent = 5;
+constexpr int exit_skip = 77;
+
+// issue #8's lossy path: two network namespaces over veth, nft dropping 5% each way. Needs
+// root; elsewhere the suite is reported as skipped, not failed.
+void run_reliable_lossy(const plan& p, results& r) {
+    const captured c = run_captured(
+        add_reliable_command,
+        {"reliable", "--loss-percent", std::to_string(lossy_percent), "--mode", "throughput",
+         "--sizes", join(p.reliable_sizes), "--count", std::to_string(p.lossy_count),
+         "--duration-ms-max", std::to_string(p.reliable_max_ms), "--json"});
+    if (c.rc == exit_skip) {
+        r.skipped["reliable at 5% loss"] = "needs root, network namespaces and nftables";
+        return;
+    }
+    if (c.value.is_discarded() || !c.value.contains("throughput")) {
+        r.missing["reliable at 5% loss"] =
+            "ainet-bench reliable --loss-percent failed (exit " + std::to_string(c.rc) + ")";
+        return;
+    }
+    for (const auto& t : c.value["throughput"])
+        r.reliable_lossy.push_back({t.value("contender", ""), t.value("message_bytes", size_t{0}),
+                                    number(t, "messages_per_second"),
+                                    number(t, "goodput_mb_per_second"),
+                                    t.value("complete", false)});
 }
 
 void run_verify(const plan& p, results& r) {
@@ -564,11 +597,16 @@ std::vector<std::string> contenders_of(const std::vector<throughput_row>& rows) 
     return names;
 }
 
-double reliable_rate(const results& r, const std::string& contender, size_t size) {
-    for (const auto& row : r.reliable)
+double rate_of(const std::vector<throughput_row>& rows, const std::string& contender,
+               size_t size) {
+    for (const auto& row : rows)
         if (row.contender == contender && row.size == size)
             return row.messages_per_second;
     return nan_value;
+}
+
+double reliable_rate(const results& r, const std::string& contender, size_t size) {
+    return rate_of(r.reliable, contender, size);
 }
 
 std::vector<size_t> reliable_sizes(const results& r) {
@@ -657,6 +695,37 @@ std::vector<figure> make_figures(const results& r) {
              "Messages/s over ENet's in the same run: ainet (in memory) " + ratio_list(ratios) +
                  "; ainet-lmdb (durable, an fdatasync per loop turn) " + ratio_list(durable) +
                  "."});
+    }
+    if (!r.reliable_lossy.empty()) {
+        plot::bar_chart c;
+        c.title = "Reliable messaging at " + std::to_string(lossy_percent) +
+                  "% loss each way (two namespaces, nft drop)";
+        c.y_label = "messages / s (log scale)";
+        c.log_y = true;
+        std::vector<size_t> sizes;
+        for (const auto& row : r.reliable_lossy)
+            if (std::find(sizes.begin(), sizes.end(), row.size) == sizes.end())
+                sizes.push_back(row.size);
+        for (size_t size : sizes)
+            c.categories.push_back(std::to_string(size) + " B");
+        for (const auto& name : contenders_of(r.reliable_lossy)) {
+            plot::bar_series b{name, {}};
+            for (size_t size : sizes)
+                b.values.push_back(rate_of(r.reliable_lossy, name, size));
+            c.bars.push_back(b);
+        }
+        std::vector<std::pair<std::string, double>> ratios, durable;
+        for (size_t size : sizes) {
+            const double enet = rate_of(r.reliable_lossy, "enet", size);
+            ratios.emplace_back(std::to_string(size) + " B",
+                                rate_of(r.reliable_lossy, "ainet", size) / enet);
+            durable.emplace_back(std::to_string(size) + " B",
+                                 rate_of(r.reliable_lossy, "ainet-lmdb", size) / enet);
+        }
+        figures.push_back({"reliable_lossy.svg", "reliable messaging at 5% loss",
+                           plot::render(c),
+                           "Messages/s over ENet's on the same lossy path in the same run: ainet " +
+                               ratio_list(ratios) + "; ainet-lmdb " + ratio_list(durable) + "."});
     }
     {
         // Every same-run baseline in one picture: above the line ainet is faster.
@@ -819,6 +888,19 @@ std::string tables(const results& r) {
                 << (row.complete ? "yes" : "**no**") << " |\n";
         out << "\n";
     }
+    if (!r.reliable_lossy.empty()) {
+        out << "### Reliable messaging at " << lossy_percent
+            << "% loss each way (`ainet-bench reliable --loss-percent " << lossy_percent
+            << "`)\n\n"
+            << "| contender | size | messages/s | goodput MB/s | vs ENet | complete |\n"
+            << "|---|---|---|---|---|---|\n";
+        for (const auto& row : r.reliable_lossy)
+            out << "| " << row.contender << " | " << row.size << " B | "
+                << fmt(row.messages_per_second) << " | " << fmt(row.goodput_mb, 1) << " | "
+                << ratio(row.messages_per_second / rate_of(r.reliable_lossy, "enet", row.size))
+                << " | " << (row.complete ? "yes" : "**no**") << " |\n";
+        out << "\n";
+    }
     if (!r.pings.empty()) {
         out << "| ping RTT (us), 32 B | pings | p50 | p90 | p99 | complete |\n"
             << "|---|---|---|---|---|---|\n";
@@ -900,6 +982,8 @@ int run(const options& o) {
                                                        {"merkle", run_merkle},
                                                        {"relay", run_relay},
                                                        {"reliable", run_reliable},
+                                                       {"reliable at 5% loss",
+                                                        run_reliable_lossy},
                                                        {"sim speed", run_gossip_sim}};
     for (const auto& [name, fn] : suites) {
         const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
@@ -958,10 +1042,12 @@ int run(const options& o) {
     md << ").\n\n## Figures\n\n";
     for (const auto& f : figures)
         md << "![" << f.alt << "](" << f.file << ")\n\n" << f.reading << "\n\n";
-    if (!r.missing.empty()) {
+    if (!r.missing.empty() || !r.skipped.empty()) {
         md << "## Not measured in this run\n\n";
         for (const auto& [name, why] : r.missing)
             md << "- " << name << ": " << why << "\n";
+        for (const auto& [name, why] : r.skipped)
+            md << "- " << name << ": skipped, " << why << "\n";
         md << "\n";
     }
     md << "## Numbers\n\n" << tables(r);
@@ -976,6 +1062,11 @@ int run(const options& o) {
        << p.reliable_max_ms
        << "`: one reliable ordered channel on loopback; ENet 1.3 is the baseline; ainet-lmdb "
           "keeps each end's state in LMDB with durable commits.\n"
+       << "- reliable at 5% loss: `ainet-bench reliable --loss-percent 5 --mode throughput "
+          "--sizes "
+       << join(p.reliable_sizes) << " --count " << p.lossy_count
+       << "`: the same contenders over two network namespaces joined by veth, nftables "
+          "dropping 5% of the UDP datagrams each side sends (needs root).\n"
        << "- verify: `ainet-bench verify --sizes " << p.verify_sizes << " --seconds "
        << p.verify_seconds << " --repetitions " << p.verify_repetitions
        << "`: signatures per CPU second, median of the repetitions; libsodium "
