@@ -123,7 +123,7 @@ struct reliability_config {
     duration message_ttl = std::chrono::minutes(10);
     duration nack_interval = std::chrono::milliseconds(5);
     // A gap is NACKed only once it has lasted this long, so that mere reordering is not.
-    duration reorder_delay = std::chrono::milliseconds(4);
+    duration reorder_delay = std::chrono::milliseconds(1);
     // An outbox head that the receiver holds but has not acknowledged is re-sent this often.
     duration probe_interval = std::chrono::seconds(1);
     // Floor of the tail-loss probe timeout (2 x smoothed RTT); no probe before an RTT sample.
