@@ -219,6 +219,53 @@ isolation_result run_isolation(const membership_scenario& s, duration cut, durat
     return r;
 }
 
+rejoin_result run_rejoin(const membership_scenario& s, bool with_state, duration down,
+                         duration horizon) {
+    setup env(s, 0);
+    const uint32_t victim = s.node_count - 1;
+    const node_id victim_id = env.shared->keys[victim].id();
+    rejoin_result r;
+    r.live = s.node_count - 1;
+    std::vector<std::optional<instant>> back_at(s.node_count);
+    bool restarted = false;
+    env.shared->on_event = [&](node_index at, const membership::membership_event& e) {
+        if (e.kind == mevent::dead && e.member != victim_id)
+            ++r.false_deaths;
+        if (restarted && e.member == victim_id &&
+            (e.kind == mevent::joined || e.kind == mevent::alive) && !back_at[to_index(at)])
+            back_at[to_index(at)] = e.at;
+    };
+    env.w->run_for(s.settle);
+    r.incarnation_before = env.core(victim)->incarnation();
+    env.w->crash(node_index{victim});
+    env.w->run_for(down);
+    for (uint32_t i = 0; i < victim; ++i) {
+        auto m = env.core(i)->find(victim_id);
+        if (!m)
+            ++r.reaped;
+        else if (m->state == member_state::dead)
+            ++r.declared_dead;
+    }
+    r.declared_dead += r.reaped;
+    const instant restart_at = env.w->now();
+    restarted = true;
+    env.w->restart(node_index{victim}, with_state ? restart_mode::with_state : restart_mode::fresh);
+    env.w->run_for(std::chrono::milliseconds(1)); // on_start
+    r.incarnation_after = env.core(victim)->incarnation();
+    env.w->run_for(horizon);
+    for (uint32_t i = 0; i < victim; ++i) {
+        auto m = env.core(i)->find(victim_id);
+        if (m && m->state == member_state::alive && m->incarnation >= r.incarnation_after &&
+            back_at[i]) {
+            ++r.rejoined;
+            r.rejoin_last = std::max(r.rejoin_last, *back_at[i] - restart_at);
+        }
+    }
+    if (r.rejoined < r.live)
+        r.rejoin_last = horizon;
+    return r;
+}
+
 partition_result run_partition(const membership_scenario& s, duration cut, duration after) {
     setup env(s, 0);
     const uint32_t half = s.node_count / 2;
@@ -230,9 +277,11 @@ partition_result run_partition(const membership_scenario& s, duration cut, durat
         index_of_id.emplace(env.shared->keys[i].id(), i);
     partition_result r;
     r.nodes = s.node_count;
+    bool after_heal = false;
     env.shared->on_event = [&](node_index at, const membership::membership_event& e) {
         const uint32_t i = to_index(at);
         r.deaths += e.kind == mevent::dead ? 1 : 0;
+        r.deaths_after_heal += (e.kind == mevent::dead && after_heal) ? 1 : 0;
         if (e.kind == mevent::partition_suspected && !suspected_at[i]) {
             suspected_at[i] = e.at;
             bool other_side = !e.members.empty();
@@ -253,7 +302,27 @@ partition_result run_partition(const membership_scenario& s, duration cut, durat
     env.w->run_for(cut);
     const instant healed = env.w->now();
     env.w->heal(p);
-    env.w->run_for(after);
+    after_heal = true;
+    const auto everyone_alive = [&] {
+        for (uint32_t i = 0; i < s.node_count; ++i) {
+            for (const auto& row : env.core(i)->snapshot()) {
+                if (row.state != member_state::alive)
+                    return false;
+            }
+        }
+        return true;
+    };
+    r.all_alive_after = after;
+    for (duration spent{0}; spent < after;) {
+        const duration step = std::min<duration>(std::chrono::seconds(1), after - spent);
+        env.w->run_for(step);
+        spent += step;
+        if (r.all_alive_after == after && everyone_alive()) {
+            r.all_alive_after = spent;
+            env.w->run_for(after - spent);
+            break;
+        }
+    }
     for (uint32_t i = 0; i < s.node_count; ++i) {
         if (suspected_at[i]) {
             ++r.reported_partition;
