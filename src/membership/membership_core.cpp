@@ -370,7 +370,9 @@ void membership_core::apply_claims(instant now, std::vector<claim>& claims) {
 }
 
 bool membership_core::partition_artifact(const claim& c) const {
-    if (c.kind != claim_kind::suspect && c.kind != claim_kind::dead)
+    // Only suspicions: nobody declares a death during a partition, so a death is the end of a
+    // suspicion confirmed after the heal (through this same filter) and news worth believing.
+    if (c.kind != claim_kind::suspect)
         return false;
     // Our own accusations count too: one that comes back from the network is an echo of a
     // suspicion we raised across the cut (and dropped at the heal), never a fresh one.
@@ -755,6 +757,11 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
         set_state(now, m, member_state::unreachable);
         bump(m_counters.unconfirmed_withheld);
         emit({event_kind::unreachable, now, m.id, m.incarnation, {}});
+        // Probe it next: only we could not reach it, so one answer brings it back (otherwise it
+        // would wait a whole probe round, N probe intervals).
+        if (m_probe_cursor <= m_probe_order.size())
+            m_probe_order.insert(m_probe_order.begin() + static_cast<std::ptrdiff_t>(m_probe_cursor),
+                                 index);
         return;
     }
     if (!anomaly) {
@@ -811,6 +818,9 @@ void membership_core::member_back(instant now, member& m) {
     // (our own probes re-suspect any that really died meanwhile); waiting for each one's
     // refutation to be gossiped to everyone would take a minute at N = 1,000 (1,000 signed
     // claims through every node's gossip). Members that others declared dead stay dead.
+    // A probe still running was sent across the cut: its silence says nothing now.
+    if (m_probe.active && !m_probe.acked)
+        m_probe.active = false;
     std::vector<node_id> returned;
     m_healed.clear();
     m_healed_until = now + m_config.heal_grace;

@@ -8,6 +8,7 @@
 //   - a node that loses all its links gets nobody else declared dead (N = 32);
 //   - a 50/50 partition of 100 nodes is reported as a partition on both sides, with no death,
 //     healed within 10 probe intervals, and everyone holds everyone alive within 10 more;
+//   - a node that crashes during that partition is declared dead by all after the heal;
 //   - a crashed node is reaped from every table after dead_retention, and when it restarts with
 //     its persisted incarnation (one above) every node takes it back within 2.5 virtual s.
 // Seeds come from Catch2's run seed (CAPTUREd, replay with --rng-seed N).
@@ -109,6 +110,19 @@ TEST_CASE("membership: a 50/50 partition is reported on both sides and healed",
     CHECK(r.all_alive_at_end == r.nodes);
     // Every node holds every other alive again soon after the heal, not one refutation at a time.
     CHECK(r.all_alive_after <= 10 * s.config.probe_interval);
+}
+
+TEST_CASE("membership: a node that crashes during a partition is found dead after the heal",
+          "[sim][membership]") {
+    // Goal: taking the unreachable set back as alive at the heal does not hide a real death.
+    const auto s = scenario(100, 8);
+    CAPTURE(s.seed);
+    const auto r = run_partition(s, 60s, 60s, true);
+    CAPTURE(r.heal_max.count(), r.all_alive_after.count(), r.crashed_dead_at_end);
+    CHECK(r.false_deaths == 0);
+    CHECK(r.healed == r.nodes - 1);
+    CHECK(r.crashed_dead_at_end == r.nodes - 1);
+    CHECK(r.all_alive_at_end == r.nodes - 1);
 }
 
 TEST_CASE("membership: a dead node is reaped everywhere and rejoins at once after a restart",

@@ -52,7 +52,7 @@
 //     alive again, the rest of the set is taken back as alive as well (a real death among them
 //     is found again by our probes), every suspicion raised during the episode is dropped, and
 //     partition_healed lists the members of the set alive now. For heal_grace after that,
-//     accusations across the healed cut (accuser on one side of it, subject on the other) are
+//     suspicions across the healed cut (accuser on one side of it, subject on the other) are
 //     ignored: they are what the cut made each side think of the other, and would otherwise run
 //     out as deaths before the subjects' refutations crossed a congested network.
 //
@@ -152,7 +152,7 @@ namespace ainet::membership {
     X(drop_tx_full, "datagrams not sent: the sink was full")                                       \
     X(members_reaped, "dead or left members removed from the table (retention or table full)")     \
     X(drop_reaped_alive, "claims dropped: alive claim of a reaped member at or below its death")   \
-    X(drop_partition_artifact, "claims dropped: accusation across a partition that just healed")
+    X(drop_partition_artifact, "claims dropped: suspicion across a partition that just healed")
 
 struct membership_counters {
 #define AINET_MEMBERSHIP_DECLARE(name, help) std::atomic<uint64_t> name{0};
@@ -183,9 +183,10 @@ struct membership_config {
     uint32_t partition_count_min = 3;
     uint32_t netgroup_size_min = 3;
     double heal_fraction = 0.5;
-    // For this long after a partition heals, accusations across the healed cut (accuser in the
+    // For this long after a partition heals, suspicions across the healed cut (accuser in the
     // set we could not reach and subject not, or the reverse) are old news from the cut and are
-    // ignored (drop_partition_artifact); our own probes still suspect anyone who fails them.
+    // ignored (drop_partition_artifact); our own probes still suspect anyone who fails them, and
+    // deaths (only ever declared after a confirmed suspicion) are believed.
     duration heal_grace = std::chrono::seconds(30);
     // Our first incarnation. A restarted node must pass one above any it used before: others may
     // hold it dead (or its tombstone) at its last one, and only a newer alive claim overrides a

@@ -101,10 +101,14 @@ struct partition_result {
     uint32_t all_alive_at_end = 0;   // nodes that hold every other node alive at the end
     duration all_alive_after{0};     // heal -> every node holds every other alive (1 s steps;
                                      // `after` if never)
+    // With crash_during: the last node crashes halfway through the cut.
+    uint64_t false_deaths = 0;        // dead events about nodes that did not crash
+    uint32_t crashed_dead_at_end = 0; // live nodes holding it dead (or reaped) at the end
 };
 [[nodiscard]] partition_result run_partition(const membership_scenario& s,
                                              duration cut = std::chrono::seconds(60),
-                                             duration after = std::chrono::seconds(30));
+                                             duration after = std::chrono::seconds(30),
+                                             bool crash_during = false);
 
 // The last node crashes; `down` later it restarts (with its persisted incarnation, or fresh).
 // With down > dead_retention + the detection time, every live node has reaped it by then.
