@@ -29,7 +29,7 @@
 //     ongoing partition's unreachable set is not taken dead on others' word); when the timer runs
 //     out the member is declared dead, unless partition detection (below) holds the death back, or
 //     nobody confirmed the suspicion although K > 0 (then only we cannot reach it: it becomes
-//     `unreachable` for us and nothing is gossiped).
+//     `unreachable` for us, nothing is gossiped, and it is the next member we probe).
 //   corrections: a datagram carrying a claim older than what we hold (a node that missed a
 //     refutation) gets our newer claims back, in the ack or in a gossip reply no larger than it;
 //     an accusation against us also sends our alive claim straight to its accuser (a known
