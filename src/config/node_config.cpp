@@ -114,8 +114,8 @@ result<membership_config> read_membership(const json& value, const detail::sourc
     if (!value.is_object())
         return src.error(errc::wrong_type, "/membership",
                          "want an object, got " + std::string(detail::type_name(value)));
-    if (auto e = detail::check_object(value, "/membership", {"advertise_udp", "advertise_http"},
-                                      src))
+    if (auto e =
+            detail::check_object(value, "/membership", {"advertise_udp", "advertise_http"}, src))
         return *e;
     membership_config m;
     for (const char* key : {"advertise_udp", "advertise_http"}) {

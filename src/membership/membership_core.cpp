@@ -760,8 +760,8 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
         // Probe it next: only we could not reach it, so one answer brings it back (otherwise it
         // would wait a whole probe round, N probe intervals).
         if (m_probe_cursor <= m_probe_order.size())
-            m_probe_order.insert(m_probe_order.begin() + static_cast<std::ptrdiff_t>(m_probe_cursor),
-                                 index);
+            m_probe_order.insert(
+                m_probe_order.begin() + static_cast<std::ptrdiff_t>(m_probe_cursor), index);
         return;
     }
     if (!anomaly) {
@@ -1238,7 +1238,8 @@ void membership_core::on_datagram(instant now, const datagram_ref& d, datagram_s
                 std::optional<claim> verdict;
                 if (!m.updates.empty() && m.updates[0].kind == claim_kind::alive) {
                     const uint32_t index = index_of(m.updates[0].subject);
-                    const claim* dead = index == none ? tombstone_of(m.updates[0].subject) : nullptr;
+                    const claim* dead =
+                        index == none ? tombstone_of(m.updates[0].subject) : nullptr;
                     if (index != none && m_members[index].state != member_state::alive &&
                         m_members[index].incarnation >= m.updates[0].incarnation)
                         verdict = claim_of(m_members[index]);

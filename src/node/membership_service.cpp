@@ -207,11 +207,8 @@ incarnation_plan plan_incarnation(const std::filesystem::path& state_file, uint6
     plan.restored = persisted.has_value();
     plan.initial = membership::restart_incarnation(persisted ? &*persisted : nullptr, wall_ms);
     const auto blob = membership::encode_state({plan.initial + lease});
-    plan.written = config::write_file_atomic(state_file,
-                                             std::string_view(reinterpret_cast<const char*>(
-                                                                  blob.data()),
-                                                              blob.size()))
-                       .has_value();
+    const std::string_view text(reinterpret_cast<const char*>(blob.data()), blob.size());
+    plan.written = config::write_file_atomic(state_file, text).has_value();
     return plan;
 }
 
@@ -263,10 +260,10 @@ void membership_service::attach(relay_node& node) {
     AINET_ASSERT(m_node == nullptr);
     m_node = &node;
     if (!m_options.state_file.empty()) {
-        const auto wall = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count());
+        using std::chrono::milliseconds;
+        const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+        const auto wall =
+            static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(since_epoch).count());
         const incarnation_plan plan =
             plan_incarnation(m_options.state_file, wall, m_options.incarnation_lease);
         m_options.core.initial_incarnation = plan.initial;

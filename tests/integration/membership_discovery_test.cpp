@@ -193,17 +193,15 @@ void write_node(ainetd_process& d, const fs::path& dir, const crypto::key_pair& 
     d.http = "127." + std::to_string(net) + ".0.1:" + std::to_string(port + 1);
     const std::string listen_udp = wildcard ? "0.0.0.0:" + std::to_string(port) : d.udp;
     const std::string listen_http = wildcard ? "0.0.0.0:" + std::to_string(port + 1) : d.http;
-    const std::string advertise =
-        wildcard ? ",\"membership\":{\"advertise_udp\":\"" + d.udp + "\",\"advertise_http\":\"" +
-                       d.http + "\"}"
-                 : std::string();
+    const std::string advertise = wildcard ? ",\"membership\":{\"advertise_udp\":\"" + d.udp +
+                                                 "\",\"advertise_http\":\"" + d.http + "\"}"
+                                           : std::string();
     write_text(dir / "bootstrap.json", bootstrap);
-    write_text(dir / "node.json",
-               "{\"key_file\":\"node.key\",\"udp_listen\":\"" + listen_udp +
-                   "\",\"http_listen\":\"" + listen_http +
-                   "\",\"data_dir\":\"data\",\"shard_count\":2," +
-                   "\"bootstrap_file\":\"bootstrap.json\",\"log_level\":\"info\"" + advertise +
-                   "}");
+    write_text(
+        dir / "node.json",
+        "{\"key_file\":\"node.key\",\"udp_listen\":\"" + listen_udp + "\",\"http_listen\":\"" +
+            listen_http + "\",\"data_dir\":\"data\",\"shard_count\":2," +
+            "\"bootstrap_file\":\"bootstrap.json\",\"log_level\":\"info\"" + advertise + "}");
 }
 
 std::string describe(const std::vector<std::unique_ptr<ainetd_process>>& nodes) {

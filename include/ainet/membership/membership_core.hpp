@@ -95,8 +95,8 @@
 #include <ainet/membership/messages.hpp>
 
 #include <atomic>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string_view>

@@ -35,11 +35,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
-#include <thread>
-#include <cstdint>
 #include <string>
+#include <thread>
 
 namespace ainet::node {
 

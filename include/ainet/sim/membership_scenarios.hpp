@@ -114,8 +114,8 @@ struct partition_result {
 // With down > dead_retention + the detection time, every live node has reaped it by then.
 struct rejoin_result {
     uint32_t live = 0;
-    uint32_t declared_dead = 0;   // live nodes that held it dead before the restart
-    uint32_t reaped = 0;          // live nodes whose table no longer had it before the restart
+    uint32_t declared_dead = 0; // live nodes that held it dead before the restart
+    uint32_t reaped = 0;        // live nodes whose table no longer had it before the restart
     uint64_t incarnation_before = 0;
     uint64_t incarnation_after = 0; // the restarted node's first incarnation
     uint32_t rejoined = 0;          // live nodes holding it alive at incarnation_after (or above)

@@ -46,7 +46,8 @@ TEST_CASE("a full node config parses field by field", "[config][node]") {
         "http_listen": "127.0.0.1:8100", "data_dir": "/var/lib/ainet", "shard_count": 4,
         "bootstrap_file": "boot.json", "log_level": "debug",
         "limits": {"recv_buffer_count": 1024, "shard_count_max": 8, "peer_count_max": 100}
-    })", "/srv/node.json");
+    })",
+                               "/srv/node.json");
     REQUIRE(c);
     CHECK(c->key_file == "/etc/ainet/node.key");
     CHECK(to_string(c->udp_listen) == "[::1]:7100");
@@ -79,8 +80,8 @@ TEST_CASE("shard_count 0 means all cores, capped by the limit", "[config][node]"
 }
 
 TEST_CASE("every log level name parses", "[config][node]") {
-    for (auto level : {log_level::trace, log_level::debug, log_level::info, log_level::warn,
-                       log_level::error}) {
+    for (auto level :
+         {log_level::trace, log_level::debug, log_level::info, log_level::warn, log_level::error}) {
         const std::string text = R"({"log_level": ")" + std::string(to_string(level)) + "\"}";
         auto c = parse_node_config(text, "n.json");
         REQUIRE(c);
@@ -195,8 +196,8 @@ TEST_CASE("empty and NUL-containing paths are rejected", "[config][node]") {
 }
 
 TEST_CASE("malformed JSON, duplicate keys and deep nesting are syntax errors", "[config][node]") {
-    for (const char* text : {"", "{", "{\"key_file\": }", "{} {}", "{\"a\": 1,}", "// c\n{}",
-                             "\xff"}) {
+    for (const char* text :
+         {"", "{", "{\"key_file\": }", "{} {}", "{\"a\": 1,}", "// c\n{}", "\xff"}) {
         INFO(text);
         CHECK(rejected(text).code == errc::syntax);
     }

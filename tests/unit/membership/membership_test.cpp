@@ -348,8 +348,8 @@ TEST_CASE("a full member table evicts its oldest dead member for a newcomer",
     CHECK(net.counters[0]->members_reaped.load() == 1);
     // With no dead member left to evict, the next newcomer is refused.
     const auto another = key_of(78);
-    net.cores[0]->on_datagram(
-        net.now, {bytes_of(gossip{{alive_of(another, where, 0)}}), where}, sink);
+    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{alive_of(another, where, 0)}}), where},
+                              sink);
     CHECK_FALSE(net.cores[0]->find(another.id()).has_value());
     CHECK(net.counters[0]->drop_member_table_full.load() == 1);
 }
