@@ -80,8 +80,9 @@
 // table is full, else it is refused and counted), tombstone_count_max tombstones,
 // broadcast_queue_max queued claims (the most-sent is evicted), relay_count_max outstanding
 // ping_req relays, event_count_max undrained events (older ones dropped and counted), every
-// datagram <= datagram_size_max (1200) bytes. Memory: about 200 bytes per member plus the
-// queues; tables allocate as members join, nothing per datagram beyond decoding.
+// datagram <= datagram_size_max (1200) bytes. Memory: about 200 bytes per member, about 250 per
+// tombstone (at most tombstone_count_max: ~1 MB), plus the queues; tables allocate as members
+// join, nothing per datagram beyond decoding.
 //
 // Threads: one owner (a shard, or the simulator); not thread-safe. Counters are single-writer
 // atomics another thread may read.
