@@ -106,7 +106,51 @@ result<endpoint> read_endpoint(const json& value, std::string_view pointer,
     return *parsed;
 }
 
+bool is_wildcard(const endpoint& e) noexcept {
+    return std::all_of(e.address.begin(), e.address.end(), [](uint8_t b) { return b == 0; });
+}
+
+// membership/discovery: {"advertise_udp": "host:port", "advertise_http": "host:port"}.
+result<membership_config> read_membership(const json& value, const detail::source& src) {
+    if (!value.is_object())
+        return src.error(errc::wrong_type, "/membership",
+                         "want an object, got " + std::string(detail::type_name(value)));
+    if (auto e =
+            detail::check_object(value, "/membership", {"advertise_udp", "advertise_http"}, src))
+        return *e;
+    membership_config m;
+    for (const char* key : {"advertise_udp", "advertise_http"}) {
+        if (!value.contains(key))
+            continue;
+        const std::string pointer = detail::pointer_append("/membership", key);
+        auto e = read_endpoint(value.at(key), pointer, src);
+        if (!e)
+            return e.error();
+        if (is_wildcard(*e))
+            return src.error(errc::bad_endpoint, pointer,
+                             "must be an address other nodes can reach, not a wildcard");
+        (std::string_view(key) == "advertise_udp" ? m.advertise_udp : m.advertise_http) = *e;
+    }
+    return m;
+}
+
 } // namespace
+
+std::optional<endpoint> announced_udp(const node_config& config) noexcept {
+    if (config.membership.advertise_udp)
+        return config.membership.advertise_udp;
+    if (is_wildcard(config.udp_listen))
+        return std::nullopt;
+    return config.udp_listen;
+}
+
+std::optional<endpoint> announced_http(const node_config& config) noexcept {
+    if (config.membership.advertise_http)
+        return config.membership.advertise_http;
+    if (is_wildcard(config.http_listen))
+        return std::nullopt;
+    return config.http_listen;
+}
 
 std::string_view to_string(log_level level) noexcept {
     const auto index = static_cast<size_t>(level);
@@ -122,7 +166,7 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
     if (auto e = detail::check_object(doc, "",
                                       {"key_file", "udp_listen", "http_listen", "data_dir",
                                        "shard_count", "bootstrap_file", "log_level", "limits",
-                                       "faults"},
+                                       "faults", "membership"},
                                       src))
         return *e;
 
@@ -178,6 +222,12 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
                                  std::to_string(config.limits.shard_count_max) +
                                  " (limits.shard_count_max), got " + std::to_string(*count));
         config.shard_count = *count;
+    }
+    if (doc.contains("membership")) {
+        auto m = read_membership(doc.at("membership"), src);
+        if (!m)
+            return m.error();
+        config.membership = *m;
     }
     if (doc.contains("log_level")) {
         auto name = detail::read_string(doc.at("log_level"), "/log_level", src);

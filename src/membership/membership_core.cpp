@@ -95,6 +95,8 @@ membership_core::membership_core(const membership_config& config, const crypto::
     AINET_ASSERT(config.heal_fraction > 0 && config.heal_fraction <= 1);
     AINET_ASSERT(config.member_count_max >= 1 && config.broadcast_queue_max >= 1);
     AINET_ASSERT(config.relay_count_max >= 1 && config.event_count_max >= 1);
+    AINET_ASSERT(config.dead_retention >= config.gossip_to_the_dead);
+    AINET_ASSERT(config.tombstone_count_max >= 1);
     m_self_claim.kind = claim_kind::alive;
     m_self_claim.subject = identity.id();
     m_self_claim.incarnation = config.initial_incarnation;
@@ -216,6 +218,7 @@ void membership_core::start(instant now) {
     m_next_gossip = now + phase(m_config.gossip_interval);
     m_next_push_pull = now + phase(m_config.push_pull_interval);
     m_next_heal_push_pull = now;
+    m_next_reap = now + m_config.probe_interval;
 }
 
 void membership_core::add_seed(instant, const endpoint& seed, datagram_sink& out) {
@@ -292,8 +295,13 @@ bool membership_core::would_change(const claim& c) const noexcept {
         return false;
     }
     const uint32_t index = index_of(c.subject);
-    if (index == none)
-        return c.kind == claim_kind::alive;
+    if (index == none) {
+        if (c.kind != claim_kind::alive)
+            return false;
+        // A reaped member returns only above the incarnation it died at.
+        const claim* dead = tombstone_of(c.subject);
+        return dead == nullptr || c.incarnation > dead->incarnation;
+    }
     const member& m = m_members[index];
     switch (c.kind) {
     case claim_kind::alive:
@@ -351,9 +359,27 @@ void membership_core::apply_claims(instant now, std::vector<claim>& claims) {
         }
     }
     for (size_t i = 0; i < claims.size() && i < update_count_max; ++i) {
-        if (!rejected[i])
-            apply(now, claims[i]);
+        if (rejected[i])
+            continue;
+        if (partition_artifact(claims[i])) {
+            bump(m_counters.drop_partition_artifact);
+            continue;
+        }
+        apply(now, claims[i]);
     }
+}
+
+bool membership_core::partition_artifact(const claim& c) const {
+    // Only suspicions: nobody declares a death during a partition, so a death is the end of a
+    // suspicion confirmed after the heal (through this same filter) and news worth believing.
+    if (c.kind != claim_kind::suspect)
+        return false;
+    // Our own accusations count too: one that comes back from the network is an echo of a
+    // suspicion we raised across the cut (and dropped at the heal), never a fresh one.
+    if (m_healed.empty() || m_now >= m_healed_until || c.subject == m_self_claim.subject)
+        return false;
+    // Across the healed cut: one of them was in the set we could not reach, the other was not.
+    return m_healed.contains(c.accuser) != m_healed.contains(c.subject);
 }
 
 void membership_core::apply(instant now, const claim& c) {
@@ -369,6 +395,8 @@ void membership_core::apply(instant now, const claim& c) {
         const uint32_t index = index_of(c.subject);
         if (index == none && c.kind != claim_kind::alive)
             bump(m_counters.drop_unknown_subject);
+        else if (index == none)
+            bump(m_counters.drop_reaped_alive);
         else if (index != none && (c.kind == claim_kind::suspect || c.kind == claim_kind::dead) &&
                  c.incarnation > m_members[index].incarnation)
             bump(m_counters.drop_future_incarnation);
@@ -399,9 +427,15 @@ void membership_core::apply_alive(instant now, const claim& c) {
     uint32_t index = index_of(c.subject);
     if (index == none) {
         if (m_members.size() >= m_config.member_count_max) {
-            bump(m_counters.drop_member_table_full);
-            return;
+            // A live newcomer is worth more than the memory of an old death.
+            const uint32_t victim = eviction_candidate();
+            if (victim == none) {
+                bump(m_counters.drop_member_table_full);
+                return;
+            }
+            remove_member(now, victim);
         }
+        m_tombstones.erase(c.subject); // its order entry goes stale
         index = static_cast<uint32_t>(m_members.size());
         member m;
         m.id = c.subject;
@@ -509,8 +543,14 @@ void membership_core::note_correction(const claim& stale) {
             newer = m_self_claim;
     } else {
         const uint32_t index = index_of(stale.subject);
-        if (index != none && stale.incarnation < m_members[index].incarnation)
+        if (index != none && stale.incarnation < m_members[index].incarnation) {
             newer = claim_of(m_members[index]);
+        } else if (index == none && stale.kind == claim_kind::alive) {
+            // A reaped member's old alive claim: its death, so the subject can refute.
+            const claim* dead = tombstone_of(stale.subject);
+            if (dead != nullptr && stale.incarnation <= dead->incarnation)
+                newer = *dead;
+        }
     }
     if (!newer)
         return;
@@ -717,6 +757,11 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
         set_state(now, m, member_state::unreachable);
         bump(m_counters.unconfirmed_withheld);
         emit({event_kind::unreachable, now, m.id, m.incarnation, {}});
+        // Probe it next: only we could not reach it, so one answer brings it back (otherwise it
+        // would wait a whole probe round, N probe intervals).
+        if (m_probe_cursor <= m_probe_order.size())
+            m_probe_order.insert(
+                m_probe_order.begin() + static_cast<std::ptrdiff_t>(m_probe_cursor), index);
         return;
     }
     if (!anomaly) {
@@ -731,6 +776,7 @@ void membership_core::suspicion_expired(instant now, uint32_t index, bool confir
     if (!m_partition_active) {
         // Every failing member joins the set at once: one event, no storm of deaths.
         m_partition_active = true;
+        m_episode_start = now;
         m_episode.clear();
         m_episode_back = 0;
         m_episode_resolved = 0;
@@ -768,9 +814,26 @@ void membership_core::member_back(instant now, member& m) {
         std::ceil(m_config.heal_fraction * static_cast<double>(m_episode.size())));
     if (m_episode_back < needed && m_episode_resolved < m_episode.size())
         return;
+    // Most of the set is back: the cut is gone. The rest of the set is taken back as alive too
+    // (our own probes re-suspect any that really died meanwhile); waiting for each one's
+    // refutation to be gossiped to everyone would take a minute at N = 1,000 (1,000 signed
+    // claims through every node's gossip). Members that others declared dead stay dead.
+    // A probe still running was sent across the cut: its silence says nothing now.
+    if (m_probe.active && !m_probe.acked)
+        m_probe.active = false;
     std::vector<node_id> returned;
+    m_healed.clear();
+    m_healed_until = now + m_config.heal_grace;
     for (const node_id& id : m_episode) {
-        member& x = m_members[index_of(id)];
+        const uint32_t index = index_of(id);
+        if (index == none)
+            continue; // reaped: it died during the episode
+        member& x = m_members[index];
+        m_healed.insert(id);
+        if (x.state == member_state::unreachable) {
+            set_state(now, x, member_state::alive);
+            emit({event_kind::alive, now, x.id, x.incarnation, {}});
+        }
         if (x.state == member_state::alive)
             returned.push_back(id);
         x.in_episode = false;
@@ -780,11 +843,13 @@ void membership_core::member_back(instant now, member& m) {
     m_episode.clear();
     m_episode_back = 0;
     m_episode_resolved = 0;
-    // Suspicions only we raised while cut off say more about the cut than about them: drop them
-    // (a probe that fails again raises a fresh one), so they cannot run out as a new "partition".
+    // Suspicions only we raised while cut off, or raised at all during the episode, say more
+    // about the cut than about their subjects: drop them (a probe that fails again raises a
+    // fresh one), so they can neither run out as deaths nor as a new "partition".
     for (size_t i = 0; i < m_suspicions.size();) {
         const suspicion& s = m_suspicions[i];
-        if (s.accusers.size() == 1 && s.accusers[0] == m_self_claim.subject) {
+        if ((s.accusers.size() == 1 && s.accusers[0] == m_self_claim.subject) ||
+            s.start >= m_episode_start) {
             const uint32_t index = s.member;
             end_suspicion(index); // moves the last one into slot i
             set_state(now, m_members[index], member_state::alive);
@@ -794,6 +859,94 @@ void membership_core::member_back(instant now, member& m) {
     }
     bump(m_counters.partitions_healed);
     emit({event_kind::partition_healed, now, node_id{}, 0, std::move(returned)});
+}
+
+// --- reaping -----------------------------------------------------------------------------------
+
+const claim* membership_core::tombstone_of(const node_id& id) const noexcept {
+    auto it = m_tombstones.find(id);
+    return it == m_tombstones.end() ? nullptr : &it->second.c;
+}
+
+uint32_t membership_core::eviction_candidate() const noexcept {
+    uint32_t best = none;
+    for (uint32_t i = 0; i < m_members.size(); ++i) {
+        const member& m = m_members[i];
+        if (m.state != member_state::dead && m.state != member_state::left)
+            continue;
+        if (m_probe.active && m_probe.member == i)
+            continue;
+        if (best == none || m.state_since < m_members[best].state_since)
+            best = i;
+    }
+    return best;
+}
+
+void membership_core::remove_member(instant now, uint32_t index) {
+    AINET_ASSERT(index < m_members.size());
+    const member& m = m_members[index];
+    AINET_ASSERT(m.state == member_state::dead || m.state == member_state::left);
+    AINET_ASSERT(m.suspicion_slot == none);
+    AINET_ASSERT(!(m_probe.active && m_probe.member == index));
+    m_tombstones.insert_or_assign(m.id, tombstone{claim_of(m), now});
+    m_tombstone_order.emplace_back(now, m.id);
+    m_index.erase(m.id);
+    bump(m_counters.members_reaped);
+    // Swap-remove: the last member takes the freed index.
+    const auto last = static_cast<uint32_t>(m_members.size() - 1);
+    if (index != last) {
+        m_members[index] = m_members[last];
+        member& moved = m_members[index];
+        m_index.insert_or_assign(moved.id, index);
+        if (moved.suspicion_slot != none)
+            m_suspicions[moved.suspicion_slot].member = index;
+        if (m_probe.member == last)
+            m_probe.member = index;
+    }
+    m_members.pop_back();
+    for (size_t k = 0; k < m_probe_order.size();) {
+        if (m_probe_order[k] == index) {
+            m_probe_order.erase(m_probe_order.begin() + static_cast<std::ptrdiff_t>(k));
+            if (k < m_probe_cursor)
+                --m_probe_cursor;
+            continue;
+        }
+        if (m_probe_order[k] == last)
+            m_probe_order[k] = index;
+        ++k;
+    }
+    trim_tombstones(now);
+}
+
+void membership_core::reap(instant now) {
+    for (uint32_t i = 0; i < m_members.size();) {
+        const member& m = m_members[i];
+        if ((m.state == member_state::dead || m.state == member_state::left) &&
+            now - m.state_since >= m_config.dead_retention &&
+            !(m_probe.active && m_probe.member == i)) {
+            remove_member(now, i); // the last member moved into i: look at it next
+        } else {
+            ++i;
+        }
+    }
+    trim_tombstones(now);
+    if (!m_healed.empty() && now >= m_healed_until)
+        m_healed.clear();
+}
+
+void membership_core::trim_tombstones(instant now) {
+    // Oldest first; an entry whose tombstone was dropped or renewed is skipped.
+    const size_t order_max = size_t{2} * m_config.tombstone_count_max;
+    while (!m_tombstone_order.empty() &&
+           (now - m_tombstone_order.front().first >= m_config.tombstone_retention ||
+            m_tombstones.size() > m_config.tombstone_count_max ||
+            m_tombstone_order.size() > order_max)) {
+        const auto [at, id] = m_tombstone_order.front();
+        m_tombstone_order.pop_front();
+        auto it = m_tombstones.find(id);
+        if (it != m_tombstones.end() && it->second.reaped_at == at)
+            m_tombstones.erase(it);
+    }
 }
 
 // --- timers ------------------------------------------------------------------------------------
@@ -858,6 +1011,11 @@ void membership_core::tick(instant now, datagram_sink& out) {
     if (now >= m_next_push_pull) {
         push_pull_round(now, out);
         m_next_push_pull = now + m_config.push_pull_interval;
+    }
+    // Not a deadline of its own: ticks come at least every gossip_interval.
+    if (now >= m_next_reap) {
+        reap(now);
+        m_next_reap = now + m_config.probe_interval;
     }
 }
 
@@ -1080,9 +1238,13 @@ void membership_core::on_datagram(instant now, const datagram_ref& d, datagram_s
                 std::optional<claim> verdict;
                 if (!m.updates.empty() && m.updates[0].kind == claim_kind::alive) {
                     const uint32_t index = index_of(m.updates[0].subject);
+                    const claim* dead =
+                        index == none ? tombstone_of(m.updates[0].subject) : nullptr;
                     if (index != none && m_members[index].state != member_state::alive &&
                         m_members[index].incarnation >= m.updates[0].incarnation)
                         verdict = claim_of(m_members[index]);
+                    else if (dead != nullptr && dead->incarnation >= m.updates[0].incarnation)
+                        verdict = *dead;
                 }
                 apply_claims(now, m.updates);
                 if ((m.flags & push_pull::flag_reply_wanted) != 0 && m_started)

@@ -1,6 +1,8 @@
 #include <ainet/node/membership_service.hpp>
 
+#include <ainet/config/file.hpp>
 #include <ainet/core/assert.hpp>
+#include <ainet/membership/state.hpp>
 #include <ainet/node/relay_node.hpp>
 #include <ainet/runtime/metrics.hpp>
 
@@ -39,7 +41,8 @@ public:
         if (m_shard != owner_shard)
             return;
         membership::membership_config config = m_shared.m_options.core;
-        // A restart without persisted state must claim above any incarnation it used before.
+        // A restart must claim above any incarnation it used before: attach() set it from the
+        // state file; without one, the wall clock.
         if (config.initial_incarnation == 0)
             config.initial_incarnation = static_cast<uint64_t>(static_cast<int64_t>(ctx.wall_now));
         m_core = std::make_unique<membership::membership_core>(
@@ -92,6 +95,7 @@ public:
 
 private:
     void after(runtime::shard_context& ctx) noexcept {
+        m_shared.m_gauges.incarnation.store(m_core->incarnation(), std::memory_order_relaxed);
         drain_events();
         // RTTs and contact times change without events: refresh them now and then.
         if (m_published_once && ctx.now - m_last_publish >= m_shared.m_options.refresh_interval)
@@ -191,13 +195,85 @@ private:
     std::vector<node_id> m_unreachable;
 };
 
+incarnation_plan plan_incarnation(const std::filesystem::path& state_file, uint64_t wall_ms,
+                                  uint64_t lease) {
+    incarnation_plan plan;
+    std::optional<membership::persisted_state> persisted;
+    if (auto text = config::read_config_file(state_file, 64); text) {
+        const auto* data = reinterpret_cast<const uint8_t*>(text->data());
+        if (auto state = membership::decode_state(bytes_view(data, text->size())); state)
+            persisted = *state;
+    }
+    plan.restored = persisted.has_value();
+    plan.initial = membership::restart_incarnation(persisted ? &*persisted : nullptr, wall_ms);
+    const auto blob = membership::encode_state({plan.initial + lease});
+    const std::string_view text(reinterpret_cast<const char*>(blob.data()), blob.size());
+    plan.written = config::write_file_atomic(state_file, text).has_value();
+    return plan;
+}
+
 membership_service::membership_service(const crypto::key_pair& keys,
                                        membership_service_options options)
-    : m_keys(keys), m_options(options) {}
+    : m_keys(keys), m_options(options) {
+    AINET_ASSERT(m_options.incarnation_lease >= 1);
+}
+
+membership_service::~membership_service() {
+    {
+        std::lock_guard lock(m_persist_mutex);
+        m_persist_stop = true;
+    }
+    m_persist_wake.notify_all();
+    if (m_persister.joinable())
+        m_persister.join();
+}
+
+void membership_service::persist_loop() {
+    std::unique_lock lock(m_persist_mutex);
+    for (;;) {
+        m_persist_wake.wait_for(lock, m_options.persist_check_interval,
+                                [this] { return m_persist_stop; });
+        persist_if_needed();
+        if (m_persist_stop)
+            return;
+    }
+}
+
+void membership_service::persist_if_needed() {
+    const uint64_t incarnation = m_gauges.incarnation.load(std::memory_order_relaxed);
+    if (incarnation < m_floor)
+        return;
+    const uint64_t floor = incarnation + m_options.incarnation_lease;
+    const auto blob = membership::encode_state({floor});
+    auto written = config::write_file_atomic(
+        m_options.state_file,
+        std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
+    if (written) {
+        m_floor = floor;
+        m_gauges.state_writes.fetch_add(1, std::memory_order_relaxed);
+    } else {
+        m_gauges.state_write_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+}
 
 void membership_service::attach(relay_node& node) {
     AINET_ASSERT(m_node == nullptr);
     m_node = &node;
+    if (!m_options.state_file.empty()) {
+        using std::chrono::milliseconds;
+        const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+        const auto wall =
+            static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(since_epoch).count());
+        const incarnation_plan plan =
+            plan_incarnation(m_options.state_file, wall, m_options.incarnation_lease);
+        m_options.core.initial_incarnation = plan.initial;
+        m_gauges.incarnation.store(plan.initial, std::memory_order_relaxed);
+        (plan.written ? m_gauges.state_writes : m_gauges.state_write_failures)
+            .fetch_add(1, std::memory_order_relaxed);
+        // A failed write leaves m_floor at 0: the persister tries again on its first check.
+        m_floor = plan.written ? plan.initial + m_options.incarnation_lease : 0;
+        m_persister = std::thread([this] { persist_loop(); });
+    }
     node.add_service({"membership", type_first, type_last,
                       [this](shard_id shard, uint16_t, service_slot slot) {
                           m_slot = slot.number();
@@ -245,6 +321,13 @@ void membership_service::render_metrics(std::string& out) const {
     runtime::render_metric(out, "ainet_membership_handoffs_failed_total", "counter",
                            "membership datagrams not handed over to shard 0",
                            m_gauges.handoffs_failed.load(std::memory_order_relaxed));
+    gauge("ainet_membership_incarnation", "this node's incarnation", m_gauges.incarnation);
+    runtime::render_metric(out, "ainet_membership_state_writes_total", "counter",
+                           "incarnation floor writes to the state file",
+                           m_gauges.state_writes.load(std::memory_order_relaxed));
+    runtime::render_metric(out, "ainet_membership_state_write_failures_total", "counter",
+                           "incarnation floor writes that failed",
+                           m_gauges.state_write_failures.load(std::memory_order_relaxed));
 }
 
 } // namespace ainet::node

@@ -68,15 +68,18 @@ membership_world::total(std::atomic<uint64_t> membership::membership_counters::*
 membership_node::membership_node(membership_world& shared, const node_spec& spec)
     : m_shared(shared), m_index(spec.index) {
     if (spec.persisted && spec.persisted->size() == 8) {
+        // One above the last incarnation we used: others may hold us dead at that one, and
+        // only a newer alive claim overrides a death (membership_core.hpp, "initial_incarnation").
         std::memcpy(&m_initial_incarnation, spec.persisted->data(), 8);
+        ++m_initial_incarnation;
     } else if (spec.incarnation > 0) {
-        m_initial_incarnation = 1u << 20; // set from the wall clock in on_start
+        m_from_wall_clock = true; // set from the wall clock in on_start
     }
 }
 
 void membership_node::on_start(context& ctx) {
     membership::membership_config config = m_shared.config;
-    if (m_initial_incarnation == (1u << 20))
+    if (m_from_wall_clock)
         m_initial_incarnation = static_cast<uint64_t>(static_cast<int64_t>(ctx.wall()) / 1000);
     config.initial_incarnation = m_initial_incarnation;
     const uint32_t i = to_index(m_index);

@@ -219,7 +219,56 @@ isolation_result run_isolation(const membership_scenario& s, duration cut, durat
     return r;
 }
 
-partition_result run_partition(const membership_scenario& s, duration cut, duration after) {
+rejoin_result run_rejoin(const membership_scenario& s, bool with_state, duration down,
+                         duration horizon) {
+    setup env(s, 0);
+    const uint32_t victim = s.node_count - 1;
+    const node_id victim_id = env.shared->keys[victim].id();
+    rejoin_result r;
+    r.live = s.node_count - 1;
+    std::vector<std::optional<instant>> back_at(s.node_count);
+    bool restarted = false;
+    env.shared->on_event = [&](node_index at, const membership::membership_event& e) {
+        if (e.kind == mevent::dead && e.member != victim_id)
+            ++r.false_deaths;
+        if (restarted && e.member == victim_id &&
+            (e.kind == mevent::joined || e.kind == mevent::alive) && !back_at[to_index(at)])
+            back_at[to_index(at)] = e.at;
+    };
+    env.w->run_for(s.settle);
+    r.incarnation_before = env.core(victim)->incarnation();
+    env.w->crash(node_index{victim});
+    env.w->run_for(down);
+    for (uint32_t i = 0; i < victim; ++i) {
+        auto m = env.core(i)->find(victim_id);
+        if (!m)
+            ++r.reaped;
+        else if (m->state == member_state::dead)
+            ++r.declared_dead;
+    }
+    r.declared_dead += r.reaped;
+    const instant restart_at = env.w->now();
+    restarted = true;
+    env.w->restart(node_index{victim}, with_state ? restart_mode::with_state : restart_mode::fresh);
+    env.w->run_for(std::chrono::milliseconds(1)); // on_start
+    r.incarnation_after = env.core(victim)->incarnation();
+    env.w->run_for(horizon);
+    for (uint32_t i = 0; i < victim; ++i) {
+        auto m = env.core(i)->find(victim_id);
+        if (m && m->state == member_state::alive && m->incarnation >= r.incarnation_after &&
+            back_at[i]) {
+            ++r.rejoined;
+            r.rejoin_last = std::max(r.rejoin_last, *back_at[i] - restart_at);
+        }
+    }
+    if (r.rejoined < r.live)
+        r.rejoin_last = horizon;
+    return r;
+}
+
+partition_result run_partition(const membership_scenario& s, duration cut, duration after,
+                               bool crash_during) {
+    const uint32_t victim = s.node_count - 1;
     setup env(s, 0);
     const uint32_t half = s.node_count / 2;
     const auto side_of = [half](uint32_t i) { return i < half ? 0 : 1; };
@@ -230,9 +279,14 @@ partition_result run_partition(const membership_scenario& s, duration cut, durat
         index_of_id.emplace(env.shared->keys[i].id(), i);
     partition_result r;
     r.nodes = s.node_count;
+    const node_id victim_id = env.shared->keys[victim].id();
+    bool after_heal = false;
     env.shared->on_event = [&](node_index at, const membership::membership_event& e) {
         const uint32_t i = to_index(at);
         r.deaths += e.kind == mevent::dead ? 1 : 0;
+        r.deaths_after_heal += (e.kind == mevent::dead && after_heal) ? 1 : 0;
+        r.false_deaths +=
+            (e.kind == mevent::dead && !(crash_during && e.member == victim_id)) ? 1 : 0;
         if (e.kind == mevent::partition_suspected && !suspected_at[i]) {
             suspected_at[i] = e.at;
             bool other_side = !e.members.empty();
@@ -250,11 +304,49 @@ partition_result run_partition(const membership_scenario& s, duration cut, durat
         (side_of(i) == 0 ? a : b).push_back(node_index{i});
     const instant split_at = env.w->now();
     const partition_id p = env.w->partition(a, b);
-    env.w->run_for(cut);
+    if (crash_during) {
+        env.w->run_for(cut / 2);
+        env.w->crash(node_index{victim});
+        env.w->run_for(cut - cut / 2);
+    } else {
+        env.w->run_for(cut);
+    }
     const instant healed = env.w->now();
     env.w->heal(p);
-    env.w->run_for(after);
+    after_heal = true;
+    // Whether node i holds every other member alive (the crashed one aside).
+    const auto all_alive_at = [&](uint32_t i) {
+        for (const auto& row : env.core(i)->snapshot()) {
+            if (row.state != member_state::alive && !(crash_during && row.id == victim_id))
+                return false;
+        }
+        return true;
+    };
+    const auto everyone_alive = [&] {
+        for (uint32_t i = 0; i < s.node_count; ++i) {
+            if (!(crash_during && i == victim) && !all_alive_at(i))
+                return false;
+        }
+        return true;
+    };
+    r.all_alive_after = after;
+    for (duration spent{0}; spent < after;) {
+        const duration step = std::min<duration>(std::chrono::seconds(1), after - spent);
+        env.w->run_for(step);
+        spent += step;
+        if (r.all_alive_after == after && everyone_alive()) {
+            r.all_alive_after = spent;
+            env.w->run_for(after - spent);
+            break;
+        }
+    }
+    for (uint32_t i = 0; crash_during && i < victim; ++i) {
+        auto m = env.core(i)->find(victim_id);
+        r.crashed_dead_at_end += (!m || m->state == member_state::dead) ? 1 : 0;
+    }
     for (uint32_t i = 0; i < s.node_count; ++i) {
+        if (crash_during && i == victim)
+            continue;
         if (suspected_at[i]) {
             ++r.reported_partition;
             r.suspected_max = std::max(r.suspected_max, *suspected_at[i] - split_at);
@@ -263,10 +355,7 @@ partition_result run_partition(const membership_scenario& s, duration cut, durat
             ++r.healed;
             r.heal_max = std::max(r.heal_max, *healed_at[i] - healed);
         }
-        bool all_alive = true;
-        for (const auto& row : env.core(i)->snapshot())
-            all_alive = all_alive && row.state == member_state::alive;
-        r.all_alive_at_end += all_alive ? 1 : 0;
+        r.all_alive_at_end += all_alive_at(i) ? 1 : 0;
     }
     if (r.healed < r.reported_partition)
         r.heal_max = after;

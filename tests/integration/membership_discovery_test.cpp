@@ -3,7 +3,9 @@
 // killed with SIGKILL is declared dead by the others and found again when it restarts with its
 // key and data directory. And a node whose bootstrap servers are hostile (forged list
 // signature, forged record, expired record, oversized list, garbage) rejects every list or
-// record, counts each reason in /metrics, and merges none of their nodes.
+// record, counts each reason in /metrics, and merges none of their nodes. One node of the
+// cluster listens on wildcard addresses and announces reachable ones (membership.advertise_*);
+// the restarted node comes back above its old incarnation (data/membership.state).
 //
 // The ainetd binary comes from the AINETD environment variable (meson sets it). Every wait is
 // bounded; on failure the peer tables and the daemons' logs are printed.
@@ -180,18 +182,26 @@ std::string bootstrap_json(const std::vector<std::tuple<std::string, std::string
     return text + "]}";
 }
 
+// wildcard: listen on 0.0.0.0 and announce the 127.net.0.1 addresses through
+// membership.advertise_udp / advertise_http instead.
 void write_node(ainetd_process& d, const fs::path& dir, const crypto::key_pair& keys, int net,
-                uint16_t port, const std::string& bootstrap) {
+                uint16_t port, const std::string& bootstrap, bool wildcard = false) {
     d.dir = dir;
     fs::create_directories(dir);
     REQUIRE(crypto::save_key_file(dir / "node.key", keys));
     d.udp = "127." + std::to_string(net) + ".0.1:" + std::to_string(port);
     d.http = "127." + std::to_string(net) + ".0.1:" + std::to_string(port + 1);
+    const std::string listen_udp = wildcard ? "0.0.0.0:" + std::to_string(port) : d.udp;
+    const std::string listen_http = wildcard ? "0.0.0.0:" + std::to_string(port + 1) : d.http;
+    const std::string advertise = wildcard ? ",\"membership\":{\"advertise_udp\":\"" + d.udp +
+                                                 "\",\"advertise_http\":\"" + d.http + "\"}"
+                                           : std::string();
     write_text(dir / "bootstrap.json", bootstrap);
-    write_text(dir / "node.json",
-               "{\"key_file\":\"node.key\",\"udp_listen\":\"" + d.udp + "\",\"http_listen\":\"" +
-                   d.http + "\",\"data_dir\":\"data\",\"shard_count\":2," +
-                   "\"bootstrap_file\":\"bootstrap.json\",\"log_level\":\"info\"}");
+    write_text(
+        dir / "node.json",
+        "{\"key_file\":\"node.key\",\"udp_listen\":\"" + listen_udp + "\",\"http_listen\":\"" +
+            listen_http + "\",\"data_dir\":\"data\",\"shard_count\":2," +
+            "\"bootstrap_file\":\"bootstrap.json\",\"log_level\":\"info\"" + advertise + "}");
 }
 
 std::string describe(const std::vector<std::unique_ptr<ainetd_process>>& nodes) {
@@ -225,7 +235,11 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
         // Only the first node is named anywhere; the first node starts alone.
         const std::string boot = i == 0 ? bootstrap_json({})
                                         : bootstrap_json({{id_hex(keys[0]), first_udp, first_http}});
-        write_node(*nodes[i], tmp.path / ("n" + std::to_string(i)), keys[i], i + 1, port, boot);
+        // Node 3 listens on wildcards (other ports: 0.0.0.0 covers every 127.x address) and
+        // takes part through its membership.advertise_* addresses.
+        const bool wildcard = i == 3;
+        write_node(*nodes[i], tmp.path / ("n" + std::to_string(i)), keys[i], i + 1,
+                   static_cast<uint16_t>(wildcard ? port + 2 : port), boot, wildcard);
         nodes[i]->start();
     }
 
@@ -258,7 +272,11 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
         for (const auto& row : table)
             with_http += row.value("http", std::string()).empty() ? 0 : 1;
         CHECK(with_http >= 1);
-        CHECK(metric(*nodes[0], "ainet_discovery_announces_accepted_total") >= 1);
+        // Announcements ride on list fetches, which back off after a failure (the first node's
+        // server may not have been up yet), so membership can converge before the first one.
+        CHECK(wait_until(
+            [&] { return metric(*nodes[0], "ainet_discovery_announces_accepted_total") >= 1; },
+            std::chrono::seconds(30)));
         CHECK(metric(*nodes[0], "ainet_membership_members_alive") == node_count - 1);
     }
 
@@ -271,6 +289,11 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
     CHECK(wait_until([&] { return metric(*nodes[4], "ainet_discovery_known_nodes") >= 1; },
                      std::chrono::seconds(20)));
     std::this_thread::sleep_for(std::chrono::seconds(3));
+
+    // Its incarnation floor is on disk too; the restart must start above this incarnation.
+    CHECK(fs::exists(nodes[4]->dir / "data" / "membership.state"));
+    const double incarnation_before = metric(*nodes[4], "ainet_membership_incarnation");
+    CHECK(incarnation_before > 0);
 
     // SIGKILL the last node: the others must declare it dead (or forget it).
     const std::string victim = id_hex(keys[4]);
@@ -294,8 +317,9 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
     nodes[4]->start();
     if (!wait_until([&] { return all_alive({0, 1, 2, 3, 4}); }, std::chrono::seconds(45)))
         FAIL(describe(nodes));
-    // It came back with what it had learnt before the crash.
+    // It came back with what it had learnt before the crash, above its old incarnation.
     CHECK(metric(*nodes[4], "ainet_discovery_restored_records_total") >= 1);
+    CHECK(metric(*nodes[4], "ainet_membership_incarnation") > incarnation_before);
 
     for (auto& d : nodes)
         d->kill(SIGTERM);

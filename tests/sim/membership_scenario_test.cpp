@@ -7,7 +7,10 @@
 //   - a node stalled for 5 s neither accuses others on waking nor is declared dead (N = 32);
 //   - a node that loses all its links gets nobody else declared dead (N = 32);
 //   - a 50/50 partition of 100 nodes is reported as a partition on both sides, with no death,
-//     and healed within 10 probe intervals.
+//     healed within 10 probe intervals, and everyone holds everyone alive within 10 more;
+//   - a node that crashes during that partition is declared dead by all after the heal;
+//   - a crashed node is reaped from every table after dead_retention, and when it restarts with
+//     its persisted incarnation (one above) every node takes it back within 2.5 virtual s.
 // Seeds come from Catch2's run seed (CAPTUREd, replay with --rng-seed N).
 #include <ainet/sim/membership_scenarios.hpp>
 
@@ -97,13 +100,51 @@ TEST_CASE("membership: a 50/50 partition is reported on both sides and healed",
     const auto s = scenario(100, 6);
     CAPTURE(s.seed);
     const auto r = run_partition(s);
-    CAPTURE(r.suspected_max.count(), r.heal_max.count(), r.all_alive_at_end);
+    CAPTURE(r.suspected_max.count(), r.heal_max.count(), r.all_alive_at_end,
+            r.all_alive_after.count());
     CHECK(r.deaths == 0);
     CHECK(r.reported_partition == r.nodes);
     CHECK(r.sets_on_other_side == r.nodes);
     CHECK(r.healed == r.nodes);
     CHECK(r.heal_max <= 10 * s.config.probe_interval);
     CHECK(r.all_alive_at_end == r.nodes);
+    // Every node holds every other alive again soon after the heal, not one refutation at a time.
+    CHECK(r.all_alive_after <= 10 * s.config.probe_interval);
+}
+
+TEST_CASE("membership: a node that crashes during a partition is found dead after the heal",
+          "[sim][membership]") {
+    // Goal: taking the unreachable set back as alive at the heal does not hide a real death.
+    const auto s = scenario(100, 8);
+    CAPTURE(s.seed);
+    const auto r = run_partition(s, 60s, 60s, true);
+    CAPTURE(r.heal_max.count(), r.all_alive_after.count(), r.crashed_dead_at_end);
+    CHECK(r.false_deaths == 0);
+    CHECK(r.healed == r.nodes - 1);
+    CHECK(r.crashed_dead_at_end == r.nodes - 1);
+    CHECK(r.all_alive_at_end == r.nodes - 1);
+}
+
+TEST_CASE("membership: a dead node is reaped everywhere and rejoins at once after a restart",
+          "[sim][membership][reap]") {
+    const auto s = scenario(64, 7);
+    CAPTURE(s.seed);
+    // Down 90 s: dead after ~10 s, reaped 60 s later everywhere.
+    const auto reaped = run_rejoin(s, true, 90s);
+    CAPTURE(reaped.declared_dead, reaped.reaped, reaped.rejoin_last.count());
+    CHECK(reaped.reaped == reaped.live);
+    CHECK(reaped.false_deaths == 0);
+    CHECK(reaped.incarnation_after == reaped.incarnation_before + 1);
+    CHECK(reaped.rejoined == reaped.live);
+    CHECK(reaped.rejoin_last <= 2500ms);
+
+    // Down 20 s: dead everywhere but not reaped yet; one above its death wins at once too.
+    const auto dead = run_rejoin(s, true, 20s);
+    CAPTURE(dead.declared_dead, dead.reaped, dead.rejoin_last.count());
+    CHECK(dead.reaped == 0);
+    CHECK(dead.declared_dead == dead.live);
+    CHECK(dead.rejoined == dead.live);
+    CHECK(dead.rejoin_last <= 2500ms);
 }
 
 } // namespace ainet::sim::test

@@ -1,5 +1,5 @@
 // ainet-bench sim --workload membership [--nodes N]... [--seed X] [--fp-seconds S]
-//                 [--scenarios join,crash,fp,stall,isolate,partition] [--json]
+//                 [--scenarios join,crash,fp,stall,isolate,partition,rejoin] [--json]
 //
 // Runs the membership scenarios of sim/membership_scenarios.hpp at each node count (default
 // 100, 1000, 5000) with the default membership_config (probe 1 s, timeout 500 ms, 3 indirect
@@ -10,7 +10,10 @@
 //              bytes and datagrams per node per second (O(1) in N)
 //   stall      a node paused 5 s: deaths, accusations it raised after waking
 //   isolate    a node cut off 60 s: deaths it got others to raise, its partition events
-//   partition  a 50/50 split for 60 s: nodes reporting it, deaths, heal time after 60 s
+//   partition  a 50/50 split for 60 s: nodes reporting it, deaths, heal time after 60 s,
+//              time until every node holds every other alive again
+//   rejoin     a node down 90 s (dead, then reaped everywhere) restarts with its persisted
+//              incarnation: nodes that reaped it, time until all hold it alive again
 // Plus wall seconds per run. Memory grows as N^2 (every node knows every other).
 
 #include "membership_bench.hpp"
@@ -182,6 +185,8 @@ int run_membership_bench(const membership_bench_options& o) {
             const double wall = timed([&] { r = sim::run_partition(s); });
             run["partition"] = {{"reported", r.reported_partition},
                                 {"deaths", r.deaths},
+                                {"deaths_after_heal", r.deaths_after_heal},
+                                {"all_alive_after_s", seconds_of(r.all_alive_after)},
                                 {"sets_on_other_side", r.sets_on_other_side},
                                 {"suspected_max_s", seconds_of(r.suspected_max)},
                                 {"healed", r.healed},
@@ -191,11 +196,35 @@ int run_membership_bench(const membership_bench_options& o) {
             if (!o.json)
                 std::printf(
                     "N=%-5u partition 50/50 for 60 s: reported by %u/%u (last after %.1f s)  "
-                    "deaths %llu  healed %u/%u (last %.1f s after)  all alive at end "
-                    "%u/%u  (wall %.1f s)\n",
+                    "deaths %llu (%llu after the heal)  healed %u/%u (last %.1f s after)  all "
+                    "alive at end %u/%u (everyone all alive %.0f s after the heal)  (wall %.1f "
+                    "s)\n",
                     n, r.reported_partition, r.nodes, seconds_of(r.suspected_max),
-                    static_cast<unsigned long long>(r.deaths), r.healed, r.nodes,
-                    seconds_of(r.heal_max), r.all_alive_at_end, r.nodes, wall);
+                    static_cast<unsigned long long>(r.deaths),
+                    static_cast<unsigned long long>(r.deaths_after_heal), r.healed, r.nodes,
+                    seconds_of(r.heal_max), r.all_alive_at_end, r.nodes,
+                    seconds_of(r.all_alive_after), wall);
+        }
+        if (wanted(o.scenarios, "rejoin")) {
+            sim::rejoin_result r;
+            const double wall = timed([&] { r = sim::run_rejoin(s, true); });
+            run["rejoin"] = {{"live", r.live},
+                             {"reaped", r.reaped},
+                             {"incarnation_before", r.incarnation_before},
+                             {"incarnation_after", r.incarnation_after},
+                             {"rejoined", r.rejoined},
+                             {"rejoin_last_s", seconds_of(r.rejoin_last)},
+                             {"false_deaths", r.false_deaths},
+                             {"wall_s", wall}};
+            if (!o.json)
+                std::printf("N=%-5u rejoin    down 90 s: reaped by %u/%u  restarted at "
+                            "incarnation %llu (was %llu)  alive again at %u/%u, last after "
+                            "%.2f s  false deaths %llu  (wall %.1f s)\n",
+                            n, r.reaped, r.live,
+                            static_cast<unsigned long long>(r.incarnation_after),
+                            static_cast<unsigned long long>(r.incarnation_before), r.rejoined,
+                            r.live, seconds_of(r.rejoin_last),
+                            static_cast<unsigned long long>(r.false_deaths), wall);
         }
         std::fflush(stdout);
         runs.push_back(run);

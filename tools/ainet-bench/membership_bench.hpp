@@ -12,7 +12,7 @@ struct membership_bench_options {
     std::vector<uint32_t> nodes;
     uint64_t seed = 1;
     double false_positive_seconds = 3600; // --fp-seconds
-    std::string scenarios = "all"; // --scenarios a,b,...: join,crash,fp,stall,isolate,partition
+    std::string scenarios = "all"; // --scenarios a,b,...: join,crash,fp,stall,isolate,partition,rejoin
     bool json = false;
 };
 

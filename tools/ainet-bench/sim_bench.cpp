@@ -188,7 +188,7 @@ void add_sim_command(CLI::App& app) {
                     "membership: virtual seconds of the false-positive run")
         ->capture_default_str();
     sim->add_option("--scenarios", options->scenarios,
-                    "membership: all or a list of join,crash,fp,stall,isolate,partition")
+                    "membership: all or a list of join,crash,fp,stall,isolate,partition,rejoin")
         ->capture_default_str();
     sim->add_flag("--discovery", options->discovery,
                   "bootstrap auto-discovery (default --nodes 1000 --seconds 30)");

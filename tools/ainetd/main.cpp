@@ -126,29 +126,31 @@ int main(int argc, char** argv) {
         return startup_failed("data_dir " + cfg->data_dir.string() + ": " +
                               (ec ? ec.message() : std::string("not a directory")));
 
-    // membership/discovery: both announce the configured addresses, so they run only when
-    // those are addresses others can reach (not 0.0.0.0 or ::). Membership publishes the
-    // peer_directory that messaging and the registry read; without it the directory stays
-    // empty and they use the bootstrap list.
+    // membership/discovery: both announce the node's addresses (membership.advertise_udp and
+    // advertise_http, else udp_listen and http_listen), so they run only when those are
+    // addresses others can reach (not 0.0.0.0 or ::). Membership publishes the peer_directory
+    // that messaging and the registry read; without it the directory stays empty and they use
+    // the bootstrap list.
     std::unique_ptr<ainet::node::membership_service> membership;
     std::unique_ptr<ainet::node::discovery_service> discovery;
-    const auto unspecified = [](const ainet::endpoint& e) {
-        return std::all_of(e.address.begin(), e.address.end(), [](uint8_t b) { return b == 0; });
-    };
-    if (unspecified(cfg->udp_listen) || unspecified(cfg->http_listen)) {
+    const auto announced_udp = config::announced_udp(*cfg);
+    const auto announced_http = config::announced_http(*cfg);
+    if (!announced_udp || !announced_http) {
         log_event(log_level::warn, "membership_off")
-            .field("reason", "udp_listen and http_listen must be addresses other nodes can reach, "
-                             "not a wildcard");
+            .field("reason", !announced_udp
+                                 ? "udp_listen is a wildcard: set membership.advertise_udp"
+                                 : "http_listen is a wildcard: set membership.advertise_http");
     } else {
         uint64_t seeds[2];
         crypto::random_bytes({reinterpret_cast<uint8_t*>(seeds), sizeof(seeds)});
         ainet::node::membership_service_options m;
-        m.advertise = cfg->udp_listen;
+        m.advertise = *announced_udp;
         m.seed = seeds[0];
+        m.state_file = cfg->data_dir / "membership.state";
         membership = std::make_unique<ainet::node::membership_service>(*keys, m);
         ainet::node::discovery_service_options d;
-        d.manager.udp = cfg->udp_listen;
-        d.manager.http = cfg->http_listen;
+        d.manager.udp = *announced_udp;
+        d.manager.http = *announced_http;
         d.manager.statics = bootstrap;
         d.manager.seed = seeds[1];
         d.state_file = cfg->data_dir / "discovery.state";

@@ -3,7 +3,8 @@
 //
 //     {"key_file": "node.key", "udp_listen": "0.0.0.0:7000", "http_listen": "127.0.0.1:8000",
 //      "data_dir": "data", "shard_count": 0, "bootstrap_file": "bootstrap_nodes.json",
-//      "log_level": "info", "limits": {"recv_buffer_count": 4096, ...}}
+//      "log_level": "info", "limits": {"recv_buffer_count": 4096, ...},
+//      "membership": {"advertise_udp": "203.0.113.7:7000", "advertise_http": "203.0.113.7:8000"}}
 //
 // Every field is optional and has a documented default (docs/OPERATIONS.md, "Configuration");
 // the "limits" object maps field by field onto ainet::limits (absent fields keep their
@@ -20,12 +21,22 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace ainet::config {
 
 enum class log_level : uint8_t { trace, debug, info, warn, error };
 [[nodiscard]] std::string_view to_string(log_level level) noexcept;
+
+// membership/discovery: the addresses this node announces to others (its signed alive claims
+// and bootstrap records). Needed when udp_listen or http_listen is a wildcard (0.0.0.0, ::),
+// which others cannot reach; unset (nullopt) means "announce the listen address". A set
+// address must be specific (not a wildcard) with a non-zero port.
+struct membership_config {
+    std::optional<endpoint> advertise_udp;
+    std::optional<endpoint> advertise_http;
+};
 
 struct node_config {
     // Ed25519 key file (ainetctl keygen); mode 0600.
@@ -46,7 +57,13 @@ struct node_config {
     ainet::limits limits;
     // faults: injected loss/delay/partition (fault_config.hpp); inactive by default.
     fault_config faults;
+    membership_config membership; // membership/discovery
 };
+
+// membership/discovery: the address announced for UDP (advertise_udp, else udp_listen) and
+// HTTP (advertise_http, else http_listen); nullopt when that is a wildcard nobody can reach.
+[[nodiscard]] std::optional<endpoint> announced_udp(const node_config& config) noexcept;
+[[nodiscard]] std::optional<endpoint> announced_http(const node_config& config) noexcept;
 
 // Parses node config text. source_name names the file in error messages and its directory
 // (source_name's parent path) is the base of relative paths; the default key_file and data_dir

@@ -29,7 +29,7 @@
 //     ongoing partition's unreachable set is not taken dead on others' word); when the timer runs
 //     out the member is declared dead, unless partition detection (below) holds the death back, or
 //     nobody confirmed the suspicion although K > 0 (then only we cannot reach it: it becomes
-//     `unreachable` for us and nothing is gossiped).
+//     `unreachable` for us, nothing is gossiped, and it is the next member we probe).
 //   corrections: a datagram carrying a claim older than what we hold (a node that missed a
 //     refutation) gets our newer claims back, in the ack or in a gossip reply no larger than it;
 //     an accusation against us also sends our alive claim straight to its accuser (a known
@@ -49,7 +49,12 @@
 //     is failing, nobody is declared dead: every failing member becomes `unreachable` and a
 //     partition_suspected event lists them. Unreachable members stay in the probe rotation (our
 //     pings carry their suspicion so they refute on contact); once heal_fraction of them is
-//     alive again, partition_healed lists those that came back.
+//     alive again, the rest of the set is taken back as alive as well (a real death among them
+//     is found again by our probes), every suspicion raised during the episode is dropped, and
+//     partition_healed lists the members of the set alive now. For heal_grace after that,
+//     suspicions across the healed cut (accuser on one side of it, subject on the other) are
+//     ignored: they are what the cut made each side think of the other, and would otherwise run
+//     out as deaths before the subjects' refutations crossed a congested network.
 //
 // Trust. A node's alive and left claims are Ed25519 signatures by that node (sig_domain::
 // membership_alive over claim_signed_payload(), messages.hpp), checked in one batch per datagram
@@ -67,11 +72,17 @@
 // with clear_events(). Randomness comes from the seed given at construction; the core reads
 // no clock, socket or global state, so a seed replays a run.
 //
-// Limits. member_count_max members (further new members are refused and counted),
+// Reaping. Dead and left members are removed dead_retention after their death (see the config);
+// a tombstone (id, incarnation) keeps a stale alive claim from reviving them for
+// tombstone_retention and answers it with their death, so the subject itself refutes.
+//
+// Limits. member_count_max members (a new member evicts the oldest dead or left one when the
+// table is full, else it is refused and counted), tombstone_count_max tombstones,
 // broadcast_queue_max queued claims (the most-sent is evicted), relay_count_max outstanding
 // ping_req relays, event_count_max undrained events (older ones dropped and counted), every
-// datagram <= datagram_size_max (1200) bytes. Memory: about 200 bytes per member plus the
-// queues; tables allocate as members join, nothing per datagram beyond decoding.
+// datagram <= datagram_size_max (1200) bytes. Memory: about 200 bytes per member, about 250 per
+// tombstone (at most tombstone_count_max: ~1 MB), plus the queues; tables allocate as members
+// join, nothing per datagram beyond decoding.
 //
 // Threads: one owner (a shard, or the simulator); not thread-safe. Counters are single-writer
 // atomics another thread may read.
@@ -86,10 +97,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ainet::membership {
@@ -137,7 +150,10 @@ namespace ainet::membership {
     X(events_dropped, "events dropped: event_count_max undrained events")                          \
     X(corrections_sent, "datagrams answering stale claims with newer ones")                        \
     X(unconfirmed_withheld, "suspicions that ran out unconfirmed: unreachable to us, not dead")    \
-    X(drop_tx_full, "datagrams not sent: the sink was full")
+    X(drop_tx_full, "datagrams not sent: the sink was full")                                       \
+    X(members_reaped, "dead or left members removed from the table (retention or table full)")     \
+    X(drop_reaped_alive, "claims dropped: alive claim of a reaped member at or below its death")   \
+    X(drop_partition_artifact, "claims dropped: suspicion across a partition that just healed")
 
 struct membership_counters {
 #define AINET_MEMBERSHIP_DECLARE(name, help) std::atomic<uint64_t> name{0};
@@ -168,12 +184,30 @@ struct membership_config {
     uint32_t partition_count_min = 3;
     uint32_t netgroup_size_min = 3;
     double heal_fraction = 0.5;
-    // Our first incarnation. A node that restarts without its persisted incarnation should pass
-    // one above any it used before (e.g. seconds since the epoch); otherwise it refutes its own
-    // old claims when it meets them, one round trip later.
+    // For this long after a partition heals, suspicions across the healed cut (accuser in the
+    // set we could not reach and subject not, or the reverse) are old news from the cut and are
+    // ignored (drop_partition_artifact); our own probes still suspect anyone who fails them, and
+    // deaths (only ever declared after a confirmed suspicion) are believed.
+    duration heal_grace = std::chrono::seconds(30);
+    // Our first incarnation. A restarted node must pass one above any it used before: others may
+    // hold it dead (or its tombstone) at its last one, and only a newer alive claim overrides a
+    // death. With an old one it is ignored until it meets and refutes its own death, a round
+    // trip or a push-pull interval later. node::membership_service persists a floor above every
+    // incarnation it used (membership/state.hpp) and passes max(floor, wall-clock ms).
     uint64_t initial_incarnation = 0;
+    // Dead and left members stay in the table this long (at least gossip_to_the_dead, so the
+    // death is gossiped and the dead can still learn it and refute), then are reaped: removed
+    // from the table and remembered as a tombstone (their id and the incarnation they died at)
+    // for tombstone_retention, so a stale alive claim at that incarnation cannot revive them.
+    // A reaped member that comes back rejoins like a new one, with a signed alive claim above
+    // the tombstone's incarnation (a restart claims one above its persisted incarnation).
+    duration dead_retention = std::chrono::seconds(60);
+    duration tombstone_retention = std::chrono::minutes(10);
     // Limits.
     uint32_t member_count_max = 16384;
+    // Tombstones kept (the oldest is forgotten first). A full member table also reaps its
+    // oldest dead or left member early to admit a new alive one.
+    uint32_t tombstone_count_max = 4096;
     uint32_t broadcast_queue_max = 2048;
     uint32_t relay_count_max = 256;
     uint32_t event_count_max = 65536;
@@ -271,6 +305,7 @@ public:
     [[nodiscard]] const claim& self_claim() const noexcept { return m_self_claim; }
     [[nodiscard]] bool in_partition() const noexcept { return m_partition_active; }
     [[nodiscard]] size_t broadcast_queue_size() const noexcept { return m_live.size(); }
+    [[nodiscard]] size_t tombstone_count() const noexcept { return m_tombstones.size(); }
     [[nodiscard]] const membership_config& config() const noexcept { return m_config; }
 
     // The suspicion timeout bounds (min, max) for a table of member_count N (formula above).
@@ -365,6 +400,15 @@ private:
     // An accusation against us (current or stale): the accuser hears our alive claim directly.
     void notice_accuser(instant now, const node_id& accuser);
     bool partition_anomaly(instant now, const member& subject) const;
+    // An accusation across a cut that healed within heal_grace (see the config).
+    bool partition_artifact(const claim& c) const;
+    // Reaping: removes dead or left members past dead_retention, expires tombstones.
+    void reap(instant now);
+    void remove_member(instant now, uint32_t index);
+    void trim_tombstones(instant now);
+    // The oldest dead or left member that may be evicted for a new one, or none.
+    uint32_t eviction_candidate() const noexcept;
+    const claim* tombstone_of(const node_id& id) const noexcept;
     void member_back(instant now, member& m);
 
     // Timers.
@@ -416,11 +460,26 @@ private:
     instant m_next_gossip{};
     instant m_next_push_pull{};
     instant m_next_heal_push_pull{};
+    instant m_next_reap{};
 
     bool m_partition_active = false;
     std::vector<node_id> m_episode;
     size_t m_episode_back = 0;     // episode members alive again
     size_t m_episode_resolved = 0; // ... alive, dead or left
+    instant m_episode_start{};
+    // The last healed episode's set, until m_healed_until (heal_grace after the heal).
+    std::unordered_set<node_id> m_healed;
+    instant m_healed_until{};
+
+    // Reaped members: the dead (or left) claim they were reaped with, oldest first in
+    // m_tombstone_order (reaped_at, subject); bounded by tombstone_count_max.
+    struct tombstone {
+        claim c;
+        instant reaped_at;
+    };
+    std::unordered_map<node_id, tombstone> m_tombstones;
+    // Entries whose tombstone was since dropped (the member came back) or renewed are skipped.
+    std::deque<std::pair<instant, node_id>> m_tombstone_order;
 
     std::vector<claim> m_corrections; // for the datagram being handled (<= update_count_max)
     std::vector<endpoint> m_notices;  // accusers to answer after this datagram (<= 4)

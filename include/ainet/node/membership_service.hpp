@@ -14,6 +14,14 @@
 // Seeds: the control side (the discovery thread: static bootstrap nodes and nodes it learns)
 // calls seed(), which posts a message to shard 0 whose core then sends a join push_pull there.
 //
+// Incarnation across restarts (membership/state.hpp): attach() reads options.state_file, starts
+// the core at max(persisted floor, wall-clock ms) and writes floor = that + incarnation_lease at
+// once (main thread, before the shards run). Shard 0 publishes its core's incarnation in an
+// atomic; a small persister thread looks at it every persist_check_interval and, when it has
+// reached the floor (after `lease` refutations, or a jump forced by accusations), writes
+// floor = incarnation + lease atomically (config::write_file_atomic): blocking I/O stays off the
+// shard. A crash between a jump and the write costs only one refutation after the restart.
+//
 // Threads: construct and register on the main thread before relay_node::start(); the shard
 // instances run on their shards; seed(), directory(), counters() and render_metrics() from any
 // control-side thread (counters and gauges are relaxed atomics written by shard 0 only).
@@ -26,8 +34,12 @@
 #include <ainet/node/shard_service.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace ainet::node {
 
@@ -41,7 +53,23 @@ struct membership_service_options {
     // Published even without a membership change this often (RTTs move without events).
     duration refresh_interval = std::chrono::seconds(2);
     uint64_t seed = 0; // the core's randomness
+    // <data_dir>/membership.state; empty: nothing persisted (the incarnation comes from the wall
+    // clock alone).
+    std::filesystem::path state_file;
+    uint64_t incarnation_lease = 1024;
+    duration persist_check_interval = std::chrono::seconds(1);
 };
+
+// What attach() did with the state file.
+struct incarnation_plan {
+    uint64_t initial = 0;  // the core's first incarnation
+    bool restored = false; // a valid state file was read
+    bool written = false;  // the new floor (initial + lease) was written
+};
+// Reads state_file (a missing or rejected file counts as none), picks the first incarnation
+// (membership::restart_incarnation) and writes the new floor. Blocking; main thread.
+[[nodiscard]] incarnation_plan plan_incarnation(const std::filesystem::path& state_file,
+                                                uint64_t wall_ms, uint64_t lease);
 
 struct membership_gauges {
     std::atomic<uint64_t> alive{0};
@@ -53,6 +81,9 @@ struct membership_gauges {
     std::atomic<uint64_t> seeds_posted{0};
     std::atomic<uint64_t> seeds_refused{0};  // control -> shard 0 queue full
     std::atomic<uint64_t> handoffs_failed{0}; // datagram not handed to shard 0
+    std::atomic<uint64_t> incarnation{0};     // the core's, published by shard 0
+    std::atomic<uint64_t> state_writes{0};
+    std::atomic<uint64_t> state_write_failures{0};
 };
 
 class membership_service {
@@ -61,6 +92,7 @@ public:
     membership_service(const crypto::key_pair& keys, membership_service_options options);
     membership_service(const membership_service&) = delete;
     membership_service& operator=(const membership_service&) = delete;
+    ~membership_service(); // stops the persister thread (one last floor check first)
 
     // Registers the service (types 0x30..0x3f) and its /metrics with node. Before start().
     void attach(relay_node& node);
@@ -87,6 +119,14 @@ private:
     peer_directory m_directory;
     relay_node* m_node = nullptr;
     std::atomic<uint32_t> m_slot{0}; // set by the factories (same value on every shard)
+
+    void persist_loop();
+    void persist_if_needed(); // m_persist_mutex held
+    std::mutex m_persist_mutex;
+    std::condition_variable m_persist_wake;
+    bool m_persist_stop = false;
+    uint64_t m_floor = 0; // on disk (m_persist_mutex)
+    std::thread m_persister;
 };
 
 } // namespace ainet::node

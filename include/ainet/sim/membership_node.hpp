@@ -6,8 +6,8 @@
 //
 // Each node's key is derived from (world seed, node index), so a restarted node keeps its
 // identity; its core's seed from the node's own random stream. The node keeps one simulator
-// timer armed at the core's next_deadline(). A restart "with state" gets its last incarnation
-// back (what a real node persists); a fresh restart starts at a larger initial incarnation
+// timer armed at the core's next_deadline(). A restart "with state" starts one above its last
+// incarnation (what a real node persists, see node/membership_service.hpp); a fresh restart starts at a larger initial incarnation
 // derived from its wall clock, as the core's documentation asks.
 //
 // Joining: nodes below preload_count start knowing each other's initial alive claims (a
@@ -88,6 +88,7 @@ private:
     node_index m_index;
     std::unique_ptr<membership::membership_core> m_core;
     uint64_t m_initial_incarnation = 0;
+    bool m_from_wall_clock = false; // a fresh restart: no persisted incarnation
     std::optional<timer_id> m_timer;
     instant m_timer_at{};
     uint64_t m_generation = 0;

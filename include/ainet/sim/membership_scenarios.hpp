@@ -93,14 +93,37 @@ struct partition_result {
     uint32_t nodes = 0;
     uint32_t reported_partition = 0; // nodes that raised partition_suspected
     uint64_t deaths = 0;             // dead events anywhere
+    uint64_t deaths_after_heal = 0;  // ... of them, after the heal
     uint32_t sets_on_other_side = 0; // partition sets made only of the other half
     duration suspected_max{0};       // partition start -> the last node's partition_suspected
     uint32_t healed = 0;             // nodes that raised partition_healed
     duration heal_max{0};            // heal -> the last node's partition_healed
     uint32_t all_alive_at_end = 0;   // nodes that hold every other node alive at the end
+    duration all_alive_after{0};     // heal -> every node holds every other alive (1 s steps;
+                                     // `after` if never)
+    // With crash_during: the last node crashes halfway through the cut.
+    uint64_t false_deaths = 0;        // dead events about nodes that did not crash
+    uint32_t crashed_dead_at_end = 0; // live nodes holding it dead (or reaped) at the end
 };
 [[nodiscard]] partition_result run_partition(const membership_scenario& s,
                                              duration cut = std::chrono::seconds(60),
-                                             duration after = std::chrono::seconds(30));
+                                             duration after = std::chrono::seconds(30),
+                                             bool crash_during = false);
+
+// The last node crashes; `down` later it restarts (with its persisted incarnation, or fresh).
+// With down > dead_retention + the detection time, every live node has reaped it by then.
+struct rejoin_result {
+    uint32_t live = 0;
+    uint32_t declared_dead = 0; // live nodes that held it dead before the restart
+    uint32_t reaped = 0;        // live nodes whose table no longer had it before the restart
+    uint64_t incarnation_before = 0;
+    uint64_t incarnation_after = 0; // the restarted node's first incarnation
+    uint32_t rejoined = 0;          // live nodes holding it alive at incarnation_after (or above)
+    duration rejoin_last{0};        // restart -> the last of them learned it (horizon if not all)
+    uint64_t false_deaths = 0;      // dead events about other nodes
+};
+[[nodiscard]] rejoin_result run_rejoin(const membership_scenario& s, bool with_state,
+                                       duration down = std::chrono::seconds(90),
+                                       duration horizon = std::chrono::seconds(10));
 
 } // namespace ainet::sim

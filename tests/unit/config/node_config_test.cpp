@@ -46,7 +46,8 @@ TEST_CASE("a full node config parses field by field", "[config][node]") {
         "http_listen": "127.0.0.1:8100", "data_dir": "/var/lib/ainet", "shard_count": 4,
         "bootstrap_file": "boot.json", "log_level": "debug",
         "limits": {"recv_buffer_count": 1024, "shard_count_max": 8, "peer_count_max": 100}
-    })", "/srv/node.json");
+    })",
+                               "/srv/node.json");
     REQUIRE(c);
     CHECK(c->key_file == "/etc/ainet/node.key");
     CHECK(to_string(c->udp_listen) == "[::1]:7100");
@@ -79,8 +80,8 @@ TEST_CASE("shard_count 0 means all cores, capped by the limit", "[config][node]"
 }
 
 TEST_CASE("every log level name parses", "[config][node]") {
-    for (auto level : {log_level::trace, log_level::debug, log_level::info, log_level::warn,
-                       log_level::error}) {
+    for (auto level :
+         {log_level::trace, log_level::debug, log_level::info, log_level::warn, log_level::error}) {
         const std::string text = R"({"log_level": ")" + std::string(to_string(level)) + "\"}";
         auto c = parse_node_config(text, "n.json");
         REQUIRE(c);
@@ -195,8 +196,8 @@ TEST_CASE("empty and NUL-containing paths are rejected", "[config][node]") {
 }
 
 TEST_CASE("malformed JSON, duplicate keys and deep nesting are syntax errors", "[config][node]") {
-    for (const char* text : {"", "{", "{\"key_file\": }", "{} {}", "{\"a\": 1,}", "// c\n{}",
-                             "\xff"}) {
+    for (const char* text :
+         {"", "{", "{\"key_file\": }", "{} {}", "{\"a\": 1,}", "// c\n{}", "\xff"}) {
         INFO(text);
         CHECK(rejected(text).code == errc::syntax);
     }
@@ -250,6 +251,60 @@ TEST_CASE("error messages join file, field and reason", "[config][errc]") {
     CHECK(whole.message() == "a.json: cannot read file");
     for (int code = 1; code <= static_cast<int>(errc::bad_limits); ++code)
         CHECK(to_string(static_cast<errc>(code)) != "unknown config error");
+}
+
+} // namespace ainet::config
+
+namespace ainet::config {
+
+// membership/discovery
+TEST_CASE("membership advertise addresses parse and name their field when bad",
+          "[config][node][membership]") {
+    // Goal: a node that listens on a wildcard can still run membership and discovery by
+    // announcing a reachable address; bad or wildcard advertise addresses are rejected by name.
+    auto none = parse_node_config(R"({"udp_listen": "0.0.0.0:7000"})", "n.json");
+    REQUIRE(none);
+    CHECK_FALSE(none->membership.advertise_udp);
+    CHECK_FALSE(announced_udp(*none)); // a wildcard listen announces nothing
+    CHECK(announced_http(*none) == make_ipv4(127, 0, 0, 1, 8000));
+
+    auto set = parse_node_config(R"({"udp_listen": "0.0.0.0:7000", "http_listen": "[::]:8000",
+        "membership": {"advertise_udp": "203.0.113.7:7001", "advertise_http": "[2001:db8::1]:8001"}})",
+                                 "n.json");
+    REQUIRE(set);
+    CHECK(set->membership.advertise_udp == make_ipv4(203, 0, 113, 7, 7001));
+    CHECK(announced_udp(*set) == make_ipv4(203, 0, 113, 7, 7001));
+    REQUIRE(set->membership.advertise_http);
+    CHECK(set->membership.advertise_http->port == 8001);
+    CHECK(announced_http(*set) == set->membership.advertise_http);
+
+    auto specific = parse_node_config(R"({"udp_listen": "10.1.2.3:7000"})", "n.json");
+    REQUIRE(specific);
+    CHECK(announced_udp(*specific) == make_ipv4(10, 1, 2, 3, 7000));
+
+    struct bad_case {
+        const char* text;
+        errc code;
+        const char* field;
+    };
+    for (const bad_case& c : {
+             bad_case{R"({"membership": {"advertise_udp": "0.0.0.0:7000"}})", errc::bad_endpoint,
+                      "/membership/advertise_udp"},
+             bad_case{R"({"membership": {"advertise_http": "[::]:8000"}})", errc::bad_endpoint,
+                      "/membership/advertise_http"},
+             bad_case{R"({"membership": {"advertise_udp": "10.0.0.1:0"}})", errc::bad_endpoint,
+                      "/membership/advertise_udp"},
+             bad_case{R"({"membership": {"advertise_udp": 7000}})", errc::wrong_type,
+                      "/membership/advertise_udp"},
+             bad_case{R"({"membership": {"advertise": "10.0.0.1:7000"}})", errc::unknown_field,
+                      "/membership/advertise"},
+             bad_case{R"({"membership": []})", errc::wrong_type, "/membership"},
+         }) {
+        INFO(c.text);
+        auto e = rejected(c.text);
+        CHECK(e.code == c.code);
+        CHECK(e.field == c.field);
+    }
 }
 
 } // namespace ainet::config

@@ -270,6 +270,90 @@ TEST_CASE("a crashed member is suspected, then declared dead by everyone", "[mem
     }
 }
 
+TEST_CASE("dead members are reaped after dead_retention and return only above their death",
+          "[membership][reap]") {
+    // Goal: the table does not keep the dead forever; a stale alive claim of a reaped member is
+    // refused and answered with its death (so the subject refutes), a newer one rejoins it.
+    membership_config config;
+    config.dead_retention = std::chrono::seconds(40);
+    cluster net(6, config);
+    net.down[5] = true;
+    net.run_for(std::chrono::seconds(28));
+    for (size_t i = 0; i < 5; ++i)
+        REQUIRE(net.view(i, 5) == member_state::dead);
+    net.run_for(std::chrono::seconds(45));
+    for (size_t i = 0; i < 5; ++i) {
+        CHECK_FALSE(net.view(i, 5).has_value());
+        CHECK(net.cores[i]->member_count() == 4);
+        CHECK(net.cores[i]->tombstone_count() == 1);
+        CHECK(net.counters[i]->members_reaped.load() == 1);
+    }
+
+    // Its old alive claim (incarnation 0, what it died at) is stale: dropped, answered with the
+    // death, which the subject would refute.
+    recording_sink sink;
+    const claim old = alive_of(net.keys[5], net.addresses[5], 0);
+    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{old}}), net.addresses[5]}, sink);
+    CHECK_FALSE(net.view(0, 5).has_value());
+    CHECK(net.counters[0]->drop_reaped_alive.load() == 1);
+    REQUIRE(sink.datagrams.size() == 1);
+    auto answer = decode(sink.datagrams[0].bytes);
+    REQUIRE(answer);
+    const auto* g = std::get_if<gossip>(&*answer);
+    REQUIRE(g != nullptr);
+    REQUIRE(g->updates.size() == 1);
+    CHECK(g->updates[0].kind == claim_kind::dead);
+    CHECK(g->updates[0].subject == net.keys[5].id());
+
+    // A restart one above its death rejoins everyone.
+    net.down[5] = false;
+    net.cores[5] = std::make_unique<membership_core>(
+        [&] {
+            membership_config c = config;
+            c.initial_incarnation = 1;
+            return c;
+        }(),
+        net.keys[5], net.addresses[5], 99, *net.counters[5]);
+    net.cores[5]->start(net.now);
+    recording_sink join;
+    net.cores[5]->add_seed(net.now, net.addresses[0], join);
+    for (auto& d : join.datagrams) {
+        recording_sink reply;
+        net.cores[0]->on_datagram(net.now, {d.bytes, net.addresses[5]}, reply);
+    }
+    CHECK(net.view(0, 5) == member_state::alive);
+    CHECK(net.cores[0]->tombstone_count() == 0);
+    // Gossip (4 transmissions each at N = 6) and then push-pull (every 30 s) carry it on.
+    net.run_for(std::chrono::seconds(40));
+    for (size_t i = 0; i < 5; ++i)
+        CHECK(net.view(i, 5) == member_state::alive);
+}
+
+TEST_CASE("a full member table evicts its oldest dead member for a newcomer",
+          "[membership][reap]") {
+    membership_config config;
+    config.member_count_max = 3;
+    cluster net(4, config); // node 0 knows 1, 2, 3: full
+    net.down[3] = true;
+    net.run_for(std::chrono::seconds(25));
+    REQUIRE(net.view(0, 3) == member_state::dead);
+    const auto newcomer = key_of(77);
+    const endpoint where = make_ipv4(10, 77, 0, 1, 7000);
+    recording_sink sink;
+    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{alive_of(newcomer, where, 0)}}), where},
+                              sink);
+    CHECK(net.cores[0]->find(newcomer.id()).has_value());
+    CHECK_FALSE(net.view(0, 3).has_value());
+    CHECK(net.cores[0]->member_count() == 3);
+    CHECK(net.counters[0]->members_reaped.load() == 1);
+    // With no dead member left to evict, the next newcomer is refused.
+    const auto another = key_of(78);
+    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{alive_of(another, where, 0)}}), where},
+                              sink);
+    CHECK_FALSE(net.cores[0]->find(another.id()).has_value());
+    CHECK(net.counters[0]->drop_member_table_full.load() == 1);
+}
+
 TEST_CASE("a suspected member refutes with a signed, higher incarnation", "[membership]") {
     cluster net(4);
     claim accusation;
@@ -407,7 +491,31 @@ TEST_CASE("a suspicion that runs out while many members fail is a partition, not
     for (size_t i = 0; i < 5; ++i) {
         CHECK_FALSE(net.cores[i]->in_partition());
         CHECK(net.counters[i]->partitions_healed.load() == 1);
+        // The whole set is alive again, not only those that answered a probe already.
+        for (size_t j = 5; j < 10; ++j)
+            CHECK(net.view(i, j) == member_state::alive);
     }
+
+    // For heal_grace after the heal, accusations across the healed cut are dropped.
+    const auto accusation = [&](size_t subject, size_t accuser) {
+        claim c;
+        c.kind = claim_kind::suspect;
+        c.subject = net.keys[subject].id();
+        c.incarnation = net.cores[0]->find(c.subject)->incarnation;
+        c.accuser = net.keys[accuser].id();
+        return c;
+    };
+    recording_sink sink;
+    auto& dropped = net.counters[0]->drop_partition_artifact;
+    const uint64_t before = dropped.load(); // the cut's own leftovers may have come already
+    net.cores[0]->on_datagram(
+        net.now, {bytes_of(gossip{{accusation(1, 6), accusation(6, 1)}}), net.addresses[2]}, sink);
+    CHECK(dropped.load() == before + 2);
+    net.run_for(std::chrono::seconds(31));
+    const uint64_t later = dropped.load();
+    net.cores[0]->on_datagram(net.now, {bytes_of(gossip{{accusation(1, 6)}}), net.addresses[2]},
+                              sink);
+    CHECK(dropped.load() == later);
 }
 
 TEST_CASE("random datagrams never crash the core nor get a larger reply", "[membership]") {
