@@ -366,13 +366,14 @@ class E2E:
                 continue
             res = self.ctl(r, "recv", "--node", r.http, "--channel", str(f["channel"]),
                            "--wait-ms", "0", "--max", "1024", "--ack", "--json")
-            for line in res.stdout.splitlines():
-                try:
-                    m = json.loads(line)
+            if not res.stdout.strip():
+                continue  # nothing waiting (recv exits 1 with no output)
+            try:  # `recv --json` prints the node's answer: {"messages": [...]}
+                for m in json.loads(res.stdout)["messages"]:
                     body = base64.b64decode(m["body"]).decode(errors="replace")
                     f["received"].append((m["from"], m["seq"], body))
-                except (ValueError, KeyError):
-                    f["garbage"].append(line)
+            except (ValueError, KeyError, TypeError):
+                f["garbage"].append(res.stdout)
 
     def flow_complete(self, f):
         seen = {}
