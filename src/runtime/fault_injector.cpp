@@ -7,25 +7,6 @@
 
 namespace ainet::runtime {
 
-namespace {
-
-uint64_t splitmix64(uint64_t& state) noexcept {
-    state += 0x9e3779b97f4a7c15ull;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
-// p in [0, 1] as a 53-bit threshold; p = 1 gives 2^53, above every 53-bit draw.
-uint64_t threshold(double p) noexcept {
-    return static_cast<uint64_t>(p * static_cast<double>(uint64_t{1} << 53));
-}
-
-} // namespace
-
 fault_injector::fault_injector(fault_counters& counters, uint32_t datagram_size_max)
     : m_counters(counters), m_slot_size(datagram_size_max) {
     AINET_ASSERT(datagram_size_max > 0);
@@ -34,12 +15,10 @@ fault_injector::fault_injector(fault_counters& counters, uint32_t datagram_size_
 void fault_injector::configure(const config::fault_config& settings, uint64_t label) {
     m_settings = settings;
     m_active = settings.active();
-    m_drop_threshold = threshold(settings.drop_probability);
-    m_duplicate_threshold = threshold(settings.duplicate_probability);
-    m_reorder_threshold = threshold(settings.reorder_probability);
-    uint64_t state = settings.seed ^ (label * 0xd1342543de82ef95ull);
-    for (auto& word : m_rng)
-        word = splitmix64(state);
+    m_drop = probability::from_double(settings.drop_probability);
+    m_duplicate = probability::from_double(settings.duplicate_probability);
+    m_reorder = probability::from_double(settings.reorder_probability);
+    m_rng = rng(derive_seed(settings.seed, label));
     if (settings.holds() && !m_slab) {
         m_slab = std::make_unique<uint8_t[]>(size_t{held_count_max} * m_slot_size);
         m_slots.resize(held_count_max);
@@ -51,31 +30,6 @@ void fault_injector::configure(const config::fault_config& settings, uint64_t la
     }
     bump(m_counters.settings_applied);
     m_counters.active.store(m_active ? 1 : 0, std::memory_order_relaxed);
-}
-
-uint64_t fault_injector::next_random() noexcept {
-    // xoshiro256** (Blackman & Vigna, 2018).
-    const uint64_t result = rotl(m_rng[1] * 5, 7) * 9;
-    const uint64_t t = m_rng[1] << 17;
-    m_rng[2] ^= m_rng[0];
-    m_rng[3] ^= m_rng[1];
-    m_rng[1] ^= m_rng[2];
-    m_rng[0] ^= m_rng[3];
-    m_rng[2] ^= t;
-    m_rng[3] = rotl(m_rng[3], 45);
-    return result;
-}
-
-bool fault_injector::draw(uint64_t t) noexcept {
-    // No draw for a zero probability: turning one fault on leaves the others' streams alone.
-    return t != 0 && (next_random() >> 11) < t;
-}
-
-uint32_t fault_injector::uniform(uint32_t low, uint32_t high) noexcept {
-    AINET_ASSERT(low <= high);
-    if (low == high)
-        return low;
-    return low + static_cast<uint32_t>(next_random() % (uint64_t{high} - low + 1));
 }
 
 bool fault_injector::blocked(const endpoint& peer) const noexcept {
@@ -92,9 +46,9 @@ bool fault_injector::later(uint32_t a, uint32_t b) const noexcept {
 void fault_injector::hold(instant now, const rx_datagram& d, std::vector<rx_datagram>& out) noexcept {
     uint32_t hold_ms = m_settings.delay_ms;
     if (m_settings.jitter_ms > 0)
-        hold_ms += uniform(0, m_settings.jitter_ms);
-    if (draw(m_reorder_threshold)) {
-        hold_ms += uniform(1, m_settings.reorder_window_ms);
+        hold_ms += static_cast<uint32_t>(m_rng.between(0, m_settings.jitter_ms));
+    if (m_rng.chance(m_reorder)) {
+        hold_ms += static_cast<uint32_t>(m_rng.between(1, m_settings.reorder_window_ms));
         bump(m_counters.reordered);
     }
     // Held only when there is a hold and it fits a slot (a GRO-sized datagram larger than the
@@ -131,11 +85,11 @@ void fault_injector::filter_receive(instant now, std::span<const rx_datagram> ba
             bump(m_counters.rx_blocked);
             continue;
         }
-        if (draw(m_drop_threshold)) {
+        if (m_rng.chance(m_drop)) {
             bump(m_counters.rx_dropped);
             continue;
         }
-        const bool twice = draw(m_duplicate_threshold);
+        const bool twice = m_rng.chance(m_duplicate);
         hold(now, d, out);
         if (twice) {
             bump(m_counters.duplicated);

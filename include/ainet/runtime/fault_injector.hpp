@@ -13,9 +13,9 @@
 // order. A copy with no hold is delivered in the same call, borrowed from the batch. Sends to a
 // blocked address are removed from the shard's tx queue before the flush (tx_blocked).
 //
-// Randomness: xoshiro256** seeded by splitmix64 from (seed, label): the shard passes its index
-// and UDP port as the label, so a seed replays the same decisions for the same traffic, and
-// shards and nodes draw independent streams. No global random source, no clock: `now` comes in.
+// Randomness: core/rng.hpp (xoshiro256**) seeded with derive_seed(seed, label): the shard
+// passes its index and UDP port as the label, so a seed replays the same decisions for the
+// same traffic, and shards and nodes draw independent streams. No global random source, no clock: `now` comes in.
 //
 // Threads: owned and called by one shard (configure() included: the control side posts new
 // settings through the shard mesh, shard_group::set_faults). Counters are single-writer
@@ -26,6 +26,7 @@
 // (held_queue_full), as a full netem queue would.
 
 #include <ainet/config/fault_config.hpp>
+#include <ainet/core/rng.hpp>
 #include <ainet/core/counter.hpp>
 #include <ainet/core/datagram.hpp>
 #include <ainet/core/time.hpp>
@@ -109,9 +110,6 @@ private:
         uint32_t size = 0;
     };
 
-    [[nodiscard]] uint64_t next_random() noexcept;
-    [[nodiscard]] bool draw(uint64_t threshold) noexcept;
-    [[nodiscard]] uint32_t uniform(uint32_t low, uint32_t high) noexcept; // inclusive
     void hold(instant now, const rx_datagram& d, std::vector<rx_datagram>& out) noexcept;
     [[nodiscard]] bool later(uint32_t a, uint32_t b) const noexcept;
 
@@ -119,11 +117,10 @@ private:
     uint32_t m_slot_size;
     config::fault_config m_settings;
     bool m_active = false;
-    // Probabilities as 53-bit fixed-point thresholds: a draw hits when (random >> 11) < t.
-    uint64_t m_drop_threshold = 0;
-    uint64_t m_duplicate_threshold = 0;
-    uint64_t m_reorder_threshold = 0;
-    std::array<uint64_t, 4> m_rng{};
+    probability m_drop;
+    probability m_duplicate;
+    probability m_reorder;
+    rng m_rng;
     uint64_t m_sequence = 0;
     std::vector<held_slot> m_slots;          // held_count_max, once a setting holds
     std::unique_ptr<uint8_t[]> m_slab;       // held_count_max * slot size

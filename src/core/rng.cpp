@@ -1,8 +1,8 @@
-#include <ainet/sim/rng.hpp>
+#include <ainet/core/rng.hpp>
 
 #include <bit>
 
-namespace ainet::sim {
+namespace ainet {
 
 uint64_t log2_q32(uint64_t x) noexcept {
     AINET_ASSERT(x >= 1);
@@ -34,4 +34,4 @@ duration rng::exponential(duration mean, duration cap) noexcept {
     return duration{static_cast<int64_t>(ns > cap_ns ? cap_ns : static_cast<uint64_t>(ns))};
 }
 
-} // namespace ainet::sim
+} // namespace ainet
