@@ -15,7 +15,8 @@
 //
 // Randomness: core/rng.hpp (xoshiro256**) seeded with derive_seed(seed, label): the shard
 // passes its index and UDP port as the label, so a seed replays the same decisions for the
-// same traffic, and shards and nodes draw independent streams. No global random source, no clock: `now` comes in.
+// same traffic, and shards and nodes draw independent streams. No global random source, no
+// clock: `now` comes in.
 //
 // Threads: owned and called by one shard (configure() included: the control side posts new
 // settings through the shard mesh, shard_group::set_faults). Counters are single-writer
