@@ -170,10 +170,13 @@ namespace {
 
 using peer_state = reliability_core::peer_state;
 
-// Arms the flight's tail-loss probe after something was sent or acknowledged.
+// Arms the flight's tail-loss probe after something was sent or acknowledged. Only a true
+// tail gets one: while messages wait for window, acks are merely late (a receiver's durable
+// commit delays them), and a probe would be a spurious resend; the retry schedule covers loss
+// there.
 void arm_tail_probe(instant now, const peer_state& p, send_session& s, duration floor) noexcept {
     // Before an RTT sample the retry schedule alone decides.
-    if (!p.rtt_valid || s.unsent_index == 0) {
+    if (!p.rtt_valid || s.unsent_index == 0 || s.unsent_index < s.outbox.size()) {
         s.tail_probe_at = instant_max;
         return;
     }
