@@ -117,8 +117,9 @@ TEST_CASE("registry_node: sync answers members only, a stranger's begin is dropp
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-    REQUIRE(registry.put(registry::make_entry(writer, "svc/a", "hello",
-                                              registry::hlc_make(static_cast<uint64_t>(now_ms), 0)))
+    REQUIRE(registry
+                .put(registry::make_entry(writer, "svc/a", "hello",
+                                          registry::hlc_make(static_cast<uint64_t>(now_ms), 0)))
                 .status == 201);
     const uint16_t port = relay.udp_endpoint().port;
 
