@@ -321,6 +321,14 @@ public:
             bump(m_owner.m_counters.store_backpressure);
             return;
         }
+        // hostile protocols: a responder's flight (reply, descend, delta entries) is larger
+        // than the begin that asks for it, so sync answers only sources it knows (members of
+        // the directory in any state, or the static peers): no amplification towards strangers.
+        if (!known_source(ctx, d.source)) {
+            bump(m_owner.m_counters.drop_unknown_source);
+            return;
+        }
+        // end hostile protocols
         m_owner.m_engine->on_datagram(ctx.now, ctx.wall_now, d, ctx.tx);
     }
 
@@ -467,11 +475,37 @@ private:
         m_owner.m_counters.entries.store(replica.size(), std::memory_order_relaxed);
     }
 
+    // hostile protocols: true when the source is a static peer or a directory member (any
+    // state). Without a directory every source is accepted (nothing to check against).
+    bool known_source(runtime::shard_context& ctx, const endpoint& source) {
+        if (m_owner.m_options.peers == nullptr)
+            return true;
+        if (std::binary_search(m_known.begin(), m_known.end(), source))
+            return true;
+        // A member that joined since the last refresh: look again, at most once per
+        // sync_peer_refresh so that a flood of strangers costs no snapshot rebuilds.
+        if (ctx.now < m_next_known_refresh)
+            return false;
+        m_next_known_refresh = ctx.now + m_owner.m_options.sync_peer_refresh;
+        refresh_known(*m_owner.m_options.peers->snapshot());
+        return std::binary_search(m_known.begin(), m_known.end(), source);
+    }
+    void refresh_known(const peer_snapshot& snapshot) {
+        m_known = m_owner.m_options.static_peers;
+        for (const auto& p : snapshot.peers)
+            if (p.udp.port != 0)
+                m_known.push_back(p.udp);
+        std::sort(m_known.begin(), m_known.end());
+        m_known.erase(std::unique(m_known.begin(), m_known.end()), m_known.end());
+    }
+    // end hostile protocols
+
     void refresh_peers() {
         std::vector<endpoint> want;
         std::shared_ptr<const peer_snapshot> snapshot;
         if (m_owner.m_options.peers != nullptr) {
             snapshot = m_owner.m_options.peers->snapshot();
+            refresh_known(*snapshot); // hostile protocols
             for (const auto& p : snapshot->peers)
                 if (p.state == peer_state::alive && p.udp.port != 0)
                     want.push_back(p.udp);
@@ -522,6 +556,8 @@ private:
     std::deque<registry::durable_batch> m_backlog;
     size_t m_backlog_entries = 0;
     std::vector<endpoint> m_peers;  // sorted
+    std::vector<endpoint> m_known;  // sorted: sources sync answers (hostile protocols)
+    instant m_next_known_refresh{INT64_MIN};
     std::vector<endpoint> m_suspected;
     uint64_t m_partition_epoch = 0;
     instant m_next_refresh{INT64_MIN};
@@ -803,6 +839,15 @@ void registry_node::render_metrics(std::string& out) const {
     counter("ainet_registry_sync_timed_out_total", "sync sessions timed out", ec.timed_out);
     counter("ainet_registry_sync_malformed_total", "sync datagrams that did not decode",
             ec.malformed);
+    // hostile protocols: the engine's other drop reasons.
+    counter("ainet_registry_sync_unknown_session_total",
+            "sync datagrams dropped: no session (late, duplicated or not a begin)",
+            ec.unknown_session);
+    counter("ainet_registry_sync_stale_flight_total",
+            "sync datagrams dropped: a flight or chunk already received", ec.stale_flight);
+    counter("ainet_registry_sync_refused_full_total",
+            "sync begins dropped: sessions_max sessions open", ec.refused_full);
+    // end hostile protocols
     counter("ainet_registry_sync_datagrams_sent_total", "sync datagrams sent", ec.datagrams_sent);
     counter("ainet_registry_sync_bytes_sent_total", "sync bytes sent", ec.bytes_sent);
     counter("ainet_registry_sync_entries_sent_total", "entries sent by sync", ec.entries_sent);

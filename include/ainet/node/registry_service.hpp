@@ -108,7 +108,8 @@ private:
     X(handoffs, "sync datagrams handed over to shard 0")                                           \
     X(handoff_failures, "sync datagrams dropped: hand-over to shard 0 refused")                    \
     X(partition_events, "partition suspected/healed transitions passed to the sync engine")        \
-    X(restored_skipped, "stored entries that did not decode at restore")
+    X(restored_skipped, "stored entries that did not decode at restore")                        \
+    X(drop_unknown_source, "sync datagrams dropped: source is no member and no static peer")
 
 struct registry_node_counters {
 #define AINET_REGISTRY_NODE_FIELD(name, help) std::atomic<uint64_t> name{0};
