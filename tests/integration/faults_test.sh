@@ -82,7 +82,9 @@ wait_for 60 "every node sees the others alive" all_alive
 step "bad settings are refused with the field named"
 if "$AINETCTL" fault set --http "$(http 1)" --drop 1.5 > bad-set.out 2>&1; then die "drop 1.5 accepted"; fi
 grep -q '/drop_probability' bad-set.out || die "400 does not name the field: $(cat bad-set.out)"
-"$AINETCTL" fault show --http "$(http 1)" | grep -q '"block":\[\]' || die "faults not empty at start"
+# Captured first: under pipefail, grep -q leaving early could fail the writer (SIGPIPE).
+shown=$("$AINETCTL" fault show --http "$(http 1)")
+grep -q '"block":\[\]' <<<"$shown" || die "faults not empty at start"
 
 step "cut node $N off (block lists on both sides)"
 for i in $(seq 1 $((N - 1))); do
@@ -91,7 +93,8 @@ done
 others=()
 for i in $(seq 1 $((N - 1))); do others+=(--block "127.0.0.$i"); done
 "$AINETCTL" fault set --http "$(http $N)" "${others[@]}" > /dev/null || die "fault set on node$N"
-"$AINETCTL" fault show --http "$(http 1)" | grep -q "127.0.0.$N" || die "show lacks the block"
+shown=$("$AINETCTL" fault show --http "$(http 1)")
+grep -q "127.0.0.$N" <<<"$shown" || die "show lacks the block"
 cut_seen() {
     for i in $(seq 1 $((N - 1))); do
         case $(state_of "$i" $N) in suspect|dead|unreachable) ;; *) return 1 ;; esac
@@ -123,7 +126,8 @@ roots_equal() {
     done
 }
 wait_for 60 "registry roots converge with both writes" roots_equal
-curl -s "http://$(http 1)/metrics" | grep -q '^ainet_fault_active{shard="0"} 0' || die "faults still active"
+metrics=$(curl -s "http://$(http 1)/metrics")
+grep -q '^ainet_fault_active{shard="0"} 0' <<<"$metrics" || die "faults still active"
 for pid in "${PIDS[@]}"; do kill -0 "$pid" || die "a node died"; done
 
 step "SIGTERM: every node drains and exits 0 (under ASan: no leak or error report)"
