@@ -1,9 +1,10 @@
 // The ainet contender of `ainet-bench reliable`: two reliability_cores (reliability/
 // reliability_core.hpp), each driven by its own thread with a plain loop over a real UDP socket
-// (loopback, or the two ends of a lossy_path) (poll, recvfrom, tick, one flush per turn, sendto), the same loop shape as a node
-// shard without the rest of the node. With persistence, each core's durable_store is the node's
-// LMDB store (node/messaging_store.hpp, durable: one fdatasync per loop turn that has records)
-// in a temporary directory; without, the in-memory store.
+// on loopback or one end of a lossy_path (poll, recv, tick, one flush per turn sent with one
+// sendmmsg), the same loop shape as a node shard without the rest of the node. With
+// persistence, each core's durable_store is the node's LMDB store (node/messaging_store.hpp,
+// durable: one fdatasync per loop turn that has records) in a temporary directory; without, the
+// in-memory store.
 //
 // Flow: the sender keeps at most sender_window_max messages sent but not acknowledged (on top of
 // the core's own congestion and receive windows, so that the outbox stays bounded); the receiver
@@ -172,6 +173,7 @@ private:
                 m_turn(*this);
             m_core->tick(now);
             m_core->flush(now, *this);
+            send_batch();
             had_events = !m_core->events().empty();
             for (const auto& e : m_core->events())
                 m_events(*this, e, m_core->payload_of(e));
@@ -179,16 +181,40 @@ private:
         }
     }
 
-    mutable_bytes prepare(const node_id&) noexcept override { return m_out; }
-    void commit(size_t size) noexcept override {
-        const ssize_t sent = ::sendto(m_fd, m_out.data(), size, 0,
-                                      reinterpret_cast<const sockaddr*>(&m_remote), sizeof(m_remote));
-        if (sent == static_cast<ssize_t>(size)) {
-            m_datagrams.fetch_add(1, std::memory_order_relaxed);
-            m_bytes.fetch_add(size, std::memory_order_relaxed);
-        }
+    // Datagrams of one loop turn go out in one sendmmsg, as a node shard submits its sends
+    // once per turn (a full batch goes out early).
+    mutable_bytes prepare(const node_id&) noexcept override {
+        if (m_batch_count == send_batch_max)
+            send_batch();
+        return m_batch[m_batch_count];
     }
+    void commit(size_t size) noexcept override { m_batch_sizes[m_batch_count++] = size; }
     void abandon() noexcept override {}
+
+    void send_batch() noexcept {
+        std::array<mmsghdr, send_batch_max> headers{};
+        std::array<iovec, send_batch_max> vectors{};
+        for (size_t i = 0; i < m_batch_count; ++i) {
+            vectors[i] = iovec{m_batch[i].data(), m_batch_sizes[i]};
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+            headers[i].msg_hdr.msg_name = &m_remote;
+            headers[i].msg_hdr.msg_namelen = sizeof(m_remote);
+        }
+        size_t done = 0;
+        while (done < m_batch_count) {
+            const int sent = ::sendmmsg(m_fd, headers.data() + done,
+                                        static_cast<unsigned>(m_batch_count - done), 0);
+            if (sent <= 0)
+                break; // a full socket buffer drops the rest, as a lossy path would
+            for (size_t i = done; i < done + static_cast<size_t>(sent); ++i) {
+                m_datagrams.fetch_add(1, std::memory_order_relaxed);
+                m_bytes.fetch_add(m_batch_sizes[i], std::memory_order_relaxed);
+            }
+            done += static_cast<size_t>(sent);
+        }
+        m_batch_count = 0;
+    }
 
     node_id m_self, m_peer;
     int m_fd = -1;
@@ -197,7 +223,10 @@ private:
     std::unique_ptr<node::messaging_store> m_lmdb;
     rel::reliability_counters m_counters;
     std::unique_ptr<rel::reliability_core> m_core;
-    std::array<uint8_t, datagram_size> m_out{};
+    static constexpr size_t send_batch_max = 64;
+    std::array<std::array<uint8_t, datagram_size>, send_batch_max> m_batch{};
+    std::array<size_t, send_batch_max> m_batch_sizes{};
+    size_t m_batch_count = 0;
     std::atomic<uint64_t> m_datagrams{0}, m_bytes{0};
     std::atomic<bool> m_stop{false};
     std::thread m_thread;
