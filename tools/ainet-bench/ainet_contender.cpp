@@ -234,6 +234,13 @@ private:
     on_turn m_turn;
 };
 
+// Both ends of one measurement, connected to each other, with their store directory.
+struct connected_ends {
+    temp_directory dir; // declared first: the sides' stores close before it is removed
+    std::unique_ptr<side> sender;
+    std::unique_ptr<side> receiver;
+};
+
 class ainet_contender final : public contender {
 public:
     ainet_contender(bool persist, bench_path path) : m_persist(persist), m_path(std::move(path)) {}
@@ -241,17 +248,11 @@ public:
 
     throughput_result run_throughput(const throughput_params& params) override {
         throughput_result r;
-        temp_directory dir;
-        std::string error;
-        side a(1, 2, m_path.sender, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
-        side b(2, 1, m_path.receiver, m_persist ? dir.path() / "b" : std::filesystem::path{},
-               error);
-        if (!error.empty()) {
-            r.error = error;
+        const auto ends = make_ends(r.error);
+        if (!ends)
             return r;
-        }
-        a.connect(b);
-        b.connect(a);
+        side& a = *ends->sender;
+        side& b = *ends->receiver;
         std::atomic<uint64_t> received{0};
         std::atomic<int64_t> last_ns{0};
         std::atomic<bool> disordered{false};
@@ -308,17 +309,11 @@ public:
 
     ping_result run_ping(const ping_params& params) override {
         ping_result r;
-        temp_directory dir;
-        std::string error;
-        side a(1, 2, m_path.sender, m_persist ? dir.path() / "a" : std::filesystem::path{}, error);
-        side b(2, 1, m_path.receiver, m_persist ? dir.path() / "b" : std::filesystem::path{},
-               error);
-        if (!error.empty()) {
-            r.error = error;
+        const auto ends = make_ends(r.error);
+        if (!ends)
             return r;
-        }
-        a.connect(b);
-        b.connect(a);
+        side& a = *ends->sender;
+        side& b = *ends->receiver;
         std::vector<uint8_t> message(params.message_size, 0x33);
         std::vector<uint8_t> echo;
         bool echo_pending = false;
@@ -375,6 +370,22 @@ public:
     }
 
 private:
+    // Sender (id 1) and receiver (id 2) on the path's two ends; nullptr with error set when a
+    // socket or store cannot be made.
+    std::unique_ptr<connected_ends> make_ends(std::string& error) const {
+        auto ends = std::make_unique<connected_ends>();
+        const auto store = [&](const char* name) {
+            return m_persist ? ends->dir.path() / name : std::filesystem::path{};
+        };
+        ends->sender = std::make_unique<side>(1, 2, m_path.sender, store("a"), error);
+        ends->receiver = std::make_unique<side>(2, 1, m_path.receiver, store("b"), error);
+        if (!error.empty())
+            return nullptr;
+        ends->sender->connect(*ends->receiver);
+        ends->receiver->connect(*ends->sender);
+        return ends;
+    }
+
     bool m_persist;
     bench_path m_path;
 };

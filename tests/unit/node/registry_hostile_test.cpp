@@ -5,6 +5,7 @@
 // of the peer directory is answered. Waits are bounded polls.
 
 #include "../config/temp_dir.hpp"
+#include "../support/wall_clock.hpp"
 
 #include <ainet/node/registry_service.hpp>
 #include <ainet/registry/hlc.hpp>
@@ -114,12 +115,10 @@ TEST_CASE("registry_node: sync answers members only, a stranger's begin is dropp
     registry.attach(relay);
     std::string error;
     REQUIRE(relay.start(error));
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const uint64_t now_ms = test::wall_ms_now();
     REQUIRE(registry
                 .put(registry::make_entry(writer, "svc/a", "hello",
-                                          registry::hlc_make(static_cast<uint64_t>(now_ms), 0)))
+                                          registry::hlc_make(now_ms, 0)))
                 .status == 201);
     const uint16_t port = relay.udp_endpoint().port;
 

@@ -5,6 +5,7 @@
 // stopped node persisted is restored by the next one (same root). Waits are bounded polls.
 
 #include "../config/temp_dir.hpp"
+#include "../support/wall_clock.hpp"
 
 #include <ainet/node/registry_service.hpp>
 
@@ -64,11 +65,9 @@ TEST_CASE("registry_node: put/get/root inside a relay node, peers and partitions
         std::string error;
         REQUIRE(relay.start(error));
 
-        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
+        const uint64_t now_ms = test::wall_ms_now();
         auto e = registry::make_entry(writer, "svc/a", "hello",
-                                      registry::hlc_make(static_cast<uint64_t>(now_ms), 0));
+                                      registry::hlc_make(now_ms, 0));
         auto put = registry.put(e);
         CHECK(put.status == 201);
         CHECK(registry.counters().commits.load() >= 1);
@@ -152,15 +151,13 @@ TEST_CASE("registry_node: a full store backlog refuses new writes with 503", "[n
     std::string error;
     REQUIRE(relay.start(error));
 
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const uint64_t now_ms = test::wall_ms_now();
     const std::string value(600, 'v');
     size_t accepted = 0;
     bool refused = false;
     for (int i = 0; i < 2000 && !refused; ++i) {
         auto e = registry::make_entry(writer, "svc/" + std::to_string(i), value,
-                                      registry::hlc_make(static_cast<uint64_t>(now_ms), 0));
+                                      registry::hlc_make(now_ms, 0));
         const auto answer = registry.put(e);
         if (answer.status == 201)
             ++accepted;
@@ -174,7 +171,7 @@ TEST_CASE("registry_node: a full store backlog refuses new writes with 503", "[n
     const auto held = registry.root(false);
     REQUIRE(held.status == 200);
     auto e = registry::make_entry(writer, "svc/after", value,
-                                  registry::hlc_make(static_cast<uint64_t>(now_ms), 0));
+                                  registry::hlc_make(now_ms, 0));
     const auto answer = registry.put(e);
     CHECK(answer.status == 503);
     CHECK(answer.error.find("backlog") != std::string::npos);
