@@ -20,7 +20,7 @@ struct limit_field {
 
 // Every field of ainet::limits, by its JSON name (the same as the C++ name). A limit added to
 // the struct must be added here and to docs/OPERATIONS.md; the unit test checks the count.
-constexpr std::array<limit_field, 11> limit_fields{{
+constexpr std::array<limit_field, 20> limit_fields{{
     {"datagram_size_max", &ainet::limits::datagram_size_max},
     {"shard_count_max", &ainet::limits::shard_count_max},
     {"recv_buffer_count", &ainet::limits::recv_buffer_count},
@@ -31,6 +31,15 @@ constexpr std::array<limit_field, 11> limit_fields{{
     {"known_node_count_max", &ainet::limits::known_node_count_max},
     {"bootstrap_records_per_source_max", &ainet::limits::bootstrap_records_per_source_max},
     {"http_request_size_max", &ainet::limits::http_request_size_max},
+    {"http_threads", &ainet::limits::http_threads},
+    {"http_pending_connection_count_max", &ainet::limits::http_pending_connection_count_max},
+    {"http_requests_per_second", &ainet::limits::http_requests_per_second},
+    {"http_read_timeout_ms", &ainet::limits::http_read_timeout_ms},
+    {"http_request_deadline_ms", &ainet::limits::http_request_deadline_ms},
+    {"http_write_timeout_ms", &ainet::limits::http_write_timeout_ms},
+    {"http_keep_alive_timeout_ms", &ainet::limits::http_keep_alive_timeout_ms},
+    {"http_keep_alive_request_count_max", &ainet::limits::http_keep_alive_request_count_max},
+    {"http_long_poll_count_max", &ainet::limits::http_long_poll_count_max},
     {"timer_count_max", &ainet::limits::timer_count_max},
 }};
 static_assert(sizeof(ainet::limits) == limit_fields.size() * sizeof(uint32_t),

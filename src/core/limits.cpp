@@ -34,6 +34,25 @@ std::vector<std::string> validate(const limits& l) {
           "bootstrap_records_per_source_max: must be between 1 and known_node_count_max");
     check(l.http_request_size_max >= 1024 && l.http_request_size_max <= (16u << 20),
           "http_request_size_max: must be between 1024 and 16777216 bytes");
+    check(l.http_threads >= 2 && l.http_threads <= 256, "http_threads: must be between 2 and 256");
+    check(l.http_pending_connection_count_max >= 1 && l.http_pending_connection_count_max <= 65536,
+          "http_pending_connection_count_max: must be between 1 and 65536");
+    check(l.http_requests_per_second >= 1 && l.http_requests_per_second <= 1000000,
+          "http_requests_per_second: must be between 1 and 1000000");
+    check(l.http_read_timeout_ms >= 100 && l.http_read_timeout_ms <= 600000,
+          "http_read_timeout_ms: must be between 100 and 600000");
+    check(l.http_request_deadline_ms >= l.http_read_timeout_ms &&
+              l.http_request_deadline_ms <= 600000,
+          "http_request_deadline_ms: must be between http_read_timeout_ms and 600000");
+    check(l.http_write_timeout_ms >= 100 && l.http_write_timeout_ms <= 600000,
+          "http_write_timeout_ms: must be between 100 and 600000");
+    check(l.http_keep_alive_timeout_ms >= 100 && l.http_keep_alive_timeout_ms <= 600000,
+          "http_keep_alive_timeout_ms: must be between 100 and 600000");
+    check(l.http_keep_alive_request_count_max >= 1 &&
+              l.http_keep_alive_request_count_max <= 1000000,
+          "http_keep_alive_request_count_max: must be between 1 and 1000000");
+    check(l.http_long_poll_count_max < l.http_threads,
+          "http_long_poll_count_max: must be below http_threads");
     check(l.timer_count_max >= 16 && l.timer_count_max <= (1u << 24),
           "timer_count_max: must be between 16 and 16777216");
     return problems;

@@ -264,10 +264,18 @@ bool relay_node::start(std::string& error) {
 
     control_server_options control;
     control.listen = m_config.http_listen;
-    control.request_size_max = m_config.limits.http_request_size_max;
-    // messaging: long polls (GET /messages?wait_ms=) and sends waiting for their commit each
-    // hold a thread, so more than the default two.
-    control.threads = 8;
+    // operations: every limit from the config (core/limits.hpp, docs/OPERATIONS.md).
+    const ainet::limits& limits = m_config.limits;
+    using std::chrono::milliseconds;
+    control.request_size_max = limits.http_request_size_max;
+    control.threads = limits.http_threads;
+    control.pending_connection_count_max = limits.http_pending_connection_count_max;
+    control.requests_per_second = limits.http_requests_per_second;
+    control.read_timeout = milliseconds(limits.http_read_timeout_ms);
+    control.request_deadline = milliseconds(limits.http_request_deadline_ms);
+    control.write_timeout = milliseconds(limits.http_write_timeout_ms);
+    control.keep_alive_timeout = milliseconds(limits.http_keep_alive_timeout_ms);
+    control.keep_alive_request_count_max = limits.http_keep_alive_request_count_max;
     m_control = std::make_unique<control_server>(control);
     m_control->handle("GET", "/healthz", [](const http_request&) {
         return http_response{200, "text/plain; charset=utf-8", "ok\n"};

@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
                    : own_directory;
     ainet::node::messaging_options messaging_options;
     messaging_options.directory = cfg->data_dir / "messaging";
+    messaging_options.limits.long_poll_count_max = cfg->limits.http_long_poll_count_max;
     ainet::node::messaging_service messaging(messaging_options, keys->id(), peers,
                                              bootstrap_nodes);
     // end messaging

@@ -29,8 +29,27 @@ struct limits {
     // Nodes held by bootstrap discovery, and records taken from one source's list.
     uint32_t known_node_count_max = 4096;
     uint32_t bootstrap_records_per_source_max = 256;
-    // Bytes of an HTTP request a control server reads before answering 413.
+    // HTTP control server (node/control_server.hpp; docs/OPERATIONS.md "HTTP control plane
+    // limits"). Bytes of a request read before answering 413.
     uint32_t http_request_size_max = 64 * 1024;
+    // Worker threads, one connection at a time each (long polls and sends waiting for their
+    // commit hold one, so more than two).
+    uint32_t http_threads = 8;
+    // Accepted connections waiting for a free thread; more are answered 503 at once.
+    uint32_t http_pending_connection_count_max = 64;
+    // Requests per second per client address (burst twice that) before 429.
+    uint32_t http_requests_per_second = 200;
+    // One read (or the wait for a connection's first request), the whole request from its
+    // first byte, one write, and an idle keep-alive connection, in milliseconds.
+    uint32_t http_read_timeout_ms = 5000;
+    uint32_t http_request_deadline_ms = 10000;
+    uint32_t http_write_timeout_ms = 5000;
+    uint32_t http_keep_alive_timeout_ms = 2000;
+    // Requests served on one keep-alive connection before it is closed.
+    uint32_t http_keep_alive_request_count_max = 100;
+    // GET /messages long polls waiting at once (fewer than http_threads, so a thread is always
+    // left for everything else).
+    uint32_t http_long_poll_count_max = 4;
     // Timers armed at once in one shard's wheel.
     uint32_t timer_count_max = 1u << 20;
 };

@@ -86,8 +86,9 @@ struct messaging_limits {
     duration send_timeout = std::chrono::seconds(5);
     duration wait_max = std::chrono::seconds(30);
     // operations: GET /messages long polls waiting at once. Each holds one of the node's
-    // control threads (relay_node runs 8), so at most half of them: a poll beyond the bound is
-    // answered at once with what is there, or 503 when that is nothing (counted).
+    // control threads (limits.http_threads, 8 by default), so at most half of them; ainetd sets
+    // it from limits.http_long_poll_count_max. A poll beyond the bound is answered at once with
+    // what is there, or 503 when that is nothing (counted).
     size_t long_poll_count_max = 4;
     duration suspect_probe_interval = std::chrono::seconds(2);
     // The shard rereads the peer_directory snapshot at most this often.

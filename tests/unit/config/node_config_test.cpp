@@ -188,6 +188,37 @@ TEST_CASE("broken limit relations name the limit", "[config][node]") {
     CHECK(g.reason.find("1 more") != std::string::npos);
 }
 
+TEST_CASE("the HTTP control plane limits come from the config", "[config][node]") {
+    auto c = parse_node_config(R"({"limits": {
+        "http_threads": 12, "http_pending_connection_count_max": 16,
+        "http_requests_per_second": 50, "http_read_timeout_ms": 1000,
+        "http_request_deadline_ms": 3000, "http_write_timeout_ms": 2000,
+        "http_keep_alive_timeout_ms": 500, "http_keep_alive_request_count_max": 10,
+        "http_long_poll_count_max": 6}})",
+                               "/srv/node.json");
+    REQUIRE(c);
+    CHECK(c->limits.http_threads == 12);
+    CHECK(c->limits.http_pending_connection_count_max == 16);
+    CHECK(c->limits.http_requests_per_second == 50);
+    CHECK(c->limits.http_read_timeout_ms == 1000);
+    CHECK(c->limits.http_request_deadline_ms == 3000);
+    CHECK(c->limits.http_write_timeout_ms == 2000);
+    CHECK(c->limits.http_keep_alive_timeout_ms == 500);
+    CHECK(c->limits.http_keep_alive_request_count_max == 10);
+    CHECK(c->limits.http_long_poll_count_max == 6);
+
+    // Long polls must leave a thread for everything else; a request may not have less time
+    // than one read.
+    auto polls = rejected(R"({"limits": {"http_threads": 4, "http_long_poll_count_max": 4}})");
+    CHECK(polls.field == "/limits/http_long_poll_count_max");
+    auto deadline =
+        rejected(R"({"limits": {"http_read_timeout_ms": 5000, "http_request_deadline_ms": 1000}})");
+    CHECK(deadline.field == "/limits/http_request_deadline_ms");
+    CHECK(rejected(R"({"limits": {"http_threads": 1}})").field == "/limits/http_threads");
+    CHECK(rejected(R"({"limits": {"http_requests_per_second": 0}})").field ==
+          "/limits/http_requests_per_second");
+}
+
 TEST_CASE("empty and NUL-containing paths are rejected", "[config][node]") {
     CHECK(rejected(R"({"key_file": ""})").field == "/key_file");
     CHECK(rejected(R"({"data_dir": ""})").field == "/data_dir");
