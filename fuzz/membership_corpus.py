@@ -100,6 +100,17 @@ def main():
     (core / "ping_req").write_bytes(chunk(1, header(0x32, PAYLOADS["ping_req"]["bare"])) +
                                      chunk(2, header(0x31, PAYLOADS["ack"]["bare"])))
     (core / "garbage").write_bytes(chunk(3, b"\xa1\x4e\x01\x33\x00\x00\x02\x00\xff"))
+    # The member snapshot file (membership/state.hpp): "AMM" v1 | written_at u64 | count | claims.
+    members = ROOT / "membership_members"
+    members.mkdir(parents=True, exist_ok=True)
+
+    def snapshot(written_at, *claims):
+        return b"AMM\x01" + struct.pack("<Q", written_at) + varint(len(claims)) + b"".join(claims)
+
+    (members / "empty").write_bytes(snapshot(1_700_000_000_000))
+    (members / "three").write_bytes(snapshot(1_700_000_000_000, alive(1, 5), alive(2, 1), alive(3, 300)))
+    (members / "unsorted").write_bytes(snapshot(7, alive(2, 1), alive(1, 1)))
+    (members / "suspect").write_bytes(snapshot(7, suspect(1, 1, 2)))
 
 
 if __name__ == "__main__":

@@ -237,6 +237,38 @@ void membership_core::learn(instant now, const claim& c, bool rebroadcast) {
     m_notices.clear();
 }
 
+void membership_core::learn(instant now, std::span<const claim> claims, bool rebroadcast) {
+    m_now = now;
+    m_quiet = !rebroadcast;
+    std::vector<claim> chunk;
+    for (size_t at = 0; at < claims.size(); at += update_count_max) {
+        const auto part = claims.subspan(at, std::min(update_count_max, claims.size() - at));
+        chunk.assign(part.begin(), part.end());
+        apply_claims(now, chunk);
+    }
+    m_quiet = false;
+    m_corrections.clear();
+    m_notices.clear();
+}
+
+std::vector<claim> membership_core::alive_claims() const {
+    std::vector<claim> claims;
+    claims.reserve(m_members.size());
+    for (const member& m : m_members) {
+        if (m.state != member_state::alive && m.state != member_state::suspect &&
+            m.state != member_state::unreachable)
+            continue;
+        claim c;
+        c.kind = claim_kind::alive;
+        c.subject = m.id;
+        c.incarnation = m.incarnation;
+        c.address = m.address;
+        c.signature = m.signature;
+        claims.push_back(c);
+    }
+    return claims;
+}
+
 void membership_core::leave(instant now, datagram_sink& out) {
     if (m_left)
         return;

@@ -50,17 +50,8 @@ wire::result<void> check_updates(const std::vector<claim>& updates) noexcept {
 
 void write_updates(byte_writer& w, const std::vector<claim>& updates) noexcept {
     w.u8(static_cast<uint8_t>(updates.size()));
-    for (const claim& c : updates) {
-        w.u8(static_cast<uint8_t>(c.kind));
-        wire::write_node_id(w, c.subject);
-        w.varint(c.incarnation);
-        if (is_signed_kind(c.kind)) {
-            wire::write_endpoint(w, c.address);
-            w.bytes(bytes_view(c.signature));
-        } else {
-            wire::write_node_id(w, c.accuser);
-        }
-    }
+    for (const claim& c : updates)
+        write_claim(w, c);
 }
 
 wire::result<std::vector<claim>> read_updates(byte_reader& r) {
@@ -70,24 +61,7 @@ wire::result<std::vector<claim>> read_updates(byte_reader& r) {
     std::vector<claim> updates;
     updates.reserve(count);
     for (uint8_t i = 0; i < count; ++i) {
-        claim c;
-        AINET_TRY(kind, lift(r.u8()));
-        if (!is_valid_kind(kind))
-            return fail(wire::errc::bad_field);
-        c.kind = static_cast<claim_kind>(kind);
-        AINET_TRY(subject, wire::read_node_id(r));
-        c.subject = subject;
-        AINET_TRY(incarnation, lift(r.varint()));
-        c.incarnation = incarnation;
-        if (is_signed_kind(c.kind)) {
-            AINET_TRY(address, wire::read_endpoint(r));
-            c.address = address;
-            AINET_TRY(sig, lift(r.fixed<crypto::signature_size>()));
-            c.signature = sig;
-        } else {
-            AINET_TRY(accuser, wire::read_node_id(r));
-            c.accuser = accuser;
-        }
+        AINET_TRY(c, read_claim(r));
         updates.push_back(c);
     }
     return updates;
@@ -128,6 +102,40 @@ size_t encoded_size(const claim& c) noexcept {
     else
         size += node_id_size;
     return size;
+}
+
+void write_claim(byte_writer& w, const claim& c) noexcept {
+    w.u8(static_cast<uint8_t>(c.kind));
+    wire::write_node_id(w, c.subject);
+    w.varint(c.incarnation);
+    if (is_signed_kind(c.kind)) {
+        wire::write_endpoint(w, c.address);
+        w.bytes(bytes_view(c.signature));
+    } else {
+        wire::write_node_id(w, c.accuser);
+    }
+}
+
+wire::result<claim> read_claim(byte_reader& r) {
+    claim c;
+    AINET_TRY(kind, lift(r.u8()));
+    if (!is_valid_kind(kind))
+        return fail(wire::errc::bad_field);
+    c.kind = static_cast<claim_kind>(kind);
+    AINET_TRY(subject, wire::read_node_id(r));
+    c.subject = subject;
+    AINET_TRY(incarnation, lift(r.varint()));
+    c.incarnation = incarnation;
+    if (is_signed_kind(c.kind)) {
+        AINET_TRY(address, wire::read_endpoint(r));
+        c.address = address;
+        AINET_TRY(sig, lift(r.fixed<crypto::signature_size>()));
+        c.signature = sig;
+    } else {
+        AINET_TRY(accuser, wire::read_node_id(r));
+        c.accuser = accuser;
+    }
+    return c;
 }
 
 size_t claim_signed_payload(const claim& c,

@@ -2,10 +2,12 @@
 
 #include <ainet/config/file.hpp>
 #include <ainet/core/assert.hpp>
+#include <ainet/core/rng.hpp>
 #include <ainet/membership/state.hpp>
 #include <ainet/node/relay_node.hpp>
 #include <ainet/runtime/metrics.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -30,6 +32,29 @@ peer_state to_peer_state(membership::member_state s) noexcept {
     return peer_state::dead;
 }
 
+uint64_t wall_clock_ms() noexcept {
+    using std::chrono::milliseconds;
+    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(since_epoch).count());
+}
+
+// Order-independent digest of the (member, incarnation, address) set a snapshot would hold: the
+// shard copies the claims for the persister only when it moves.
+uint64_t members_fingerprint(const std::vector<membership::member_info>& members) noexcept {
+    uint64_t sum = 0;
+    for (const membership::member_info& m : members) {
+        if (m.state == membership::member_state::dead || m.state == membership::member_state::left)
+            continue;
+        uint64_t word = 0;
+        std::memcpy(&word, m.id.bytes.data(), sizeof(word));
+        uint64_t state = word ^ (m.incarnation * 0x9e3779b97f4a7c15ULL) ^
+                         (uint64_t{m.address.port} << 48) ^ m.address.address[0] ^
+                         (uint64_t{m.address.address[3]} << 24);
+        sum += splitmix64(state);
+    }
+    return sum;
+}
+
 } // namespace
 
 class membership_shard final : public shard_service {
@@ -49,6 +74,13 @@ public:
             config, m_shared.m_keys, m_shared.m_options.advertise, m_shared.m_options.seed,
             m_shared.m_counters);
         m_core->start(ctx.now);
+        // The member snapshot attach() accepted: everyone we knew, probed from now on.
+        if (!m_shared.m_restored_members.empty()) {
+            m_core->learn(ctx.now, m_shared.m_restored_members, false);
+            m_shared.m_gauges.members_restored.store(m_core->member_count(),
+                                                     std::memory_order_relaxed);
+            m_shared.m_restored_members = {};
+        }
         m_dirty = true;
         after(ctx);
     }
@@ -166,6 +198,13 @@ private:
             default: ++dead; break;
             }
         }
+        if (!m_shared.m_options.members_file.empty()) {
+            const uint64_t fingerprint = members_fingerprint(members);
+            if (fingerprint != m_members_fingerprint) {
+                m_members_fingerprint = fingerprint;
+                m_shared.offer_members(m_core->alive_claims());
+            }
+        }
         snapshot.partition_epoch = m_partition_epoch;
         snapshot.partition_suspected = m_partition_suspected;
         snapshot.unreachable = m_unreachable;
@@ -193,6 +232,7 @@ private:
     bool m_partition_suspected = false;
     uint64_t m_partition_epoch = 0;
     std::vector<node_id> m_unreachable;
+    uint64_t m_members_fingerprint = 0;
 };
 
 incarnation_plan plan_incarnation(const std::filesystem::path& state_file, uint64_t wall_ms,
@@ -234,9 +274,41 @@ void membership_service::persist_loop() {
         m_persist_wake.wait_for(lock, m_options.persist_check_interval,
                                 [this] { return m_persist_stop; });
         persist_if_needed();
+        persist_members_if_needed();
         if (m_persist_stop)
             return;
     }
+}
+
+void membership_service::offer_members(std::vector<membership::claim> claims) {
+    std::lock_guard lock(m_members_mutex);
+    m_members_pending = std::move(claims);
+}
+
+void membership_service::persist_members_if_needed() {
+    if (m_options.members_file.empty())
+        return;
+    bool changed = false;
+    {
+        std::lock_guard lock(m_members_mutex);
+        if (m_members_pending) {
+            m_members_written = std::move(*m_members_pending);
+            m_members_pending.reset();
+            changed = true;
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool stale = !m_members_written.empty() &&
+                       now - m_members_written_at >= m_options.members_restore_max_age / 3;
+    if (!changed && !stale)
+        return;
+    const auto blob = membership::encode_members(wall_clock_ms(), m_members_written);
+    auto written = config::write_file_atomic(
+        m_options.members_file,
+        std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
+    m_members_written_at = now;
+    (written ? m_gauges.members_writes : m_gauges.members_write_failures)
+        .fetch_add(1, std::memory_order_relaxed);
 }
 
 void membership_service::persist_if_needed() {
@@ -259,11 +331,10 @@ void membership_service::persist_if_needed() {
 void membership_service::attach(relay_node& node) {
     AINET_ASSERT(m_node == nullptr);
     m_node = &node;
+    const uint64_t wall = wall_clock_ms();
+    if (!m_options.members_file.empty())
+        restore_members(wall);
     if (!m_options.state_file.empty()) {
-        using std::chrono::milliseconds;
-        const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-        const auto wall =
-            static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(since_epoch).count());
         const incarnation_plan plan =
             plan_incarnation(m_options.state_file, wall, m_options.incarnation_lease);
         m_options.core.initial_incarnation = plan.initial;
@@ -272,14 +343,37 @@ void membership_service::attach(relay_node& node) {
             .fetch_add(1, std::memory_order_relaxed);
         // A failed write leaves m_floor at 0: the persister tries again on its first check.
         m_floor = plan.written ? plan.initial + m_options.incarnation_lease : 0;
-        m_persister = std::thread([this] { persist_loop(); });
     }
+    if (!m_options.state_file.empty() || !m_options.members_file.empty())
+        m_persister = std::thread([this] { persist_loop(); });
     node.add_service({"membership", type_first, type_last,
                       [this](shard_id shard, uint16_t, service_slot slot) {
                           m_slot = slot.number();
                           return std::make_unique<membership_shard>(*this, shard, slot);
                       }});
     node.add_metrics([this](std::string& out) { render_metrics(out); });
+}
+
+void membership_service::restore_members(uint64_t wall_ms) {
+    auto text =
+        config::read_config_file(m_options.members_file, membership::members_snapshot_size_max);
+    if (!text)
+        return; // none yet: a first start
+    const auto* data = reinterpret_cast<const uint8_t*>(text->data());
+    auto snapshot = membership::decode_members(bytes_view(data, text->size()));
+    using std::chrono::milliseconds;
+    const auto max_age = static_cast<uint64_t>(
+        std::chrono::duration_cast<milliseconds>(m_options.members_restore_max_age).count());
+    // A snapshot from the future (a clock stepped back) is as untrustworthy as an old one.
+    if (!snapshot || snapshot->written_at_ms > wall_ms ||
+        wall_ms - snapshot->written_at_ms > max_age) {
+        m_gauges.members_snapshot_ignored.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    std::erase_if(snapshot->members,
+                  [this](const membership::claim& c) { return c.subject == m_keys.id(); });
+    m_gauges.members_snapshot_claims.store(snapshot->members.size(), std::memory_order_relaxed);
+    m_restored_members = std::move(snapshot->members);
 }
 
 bool membership_service::seed(const endpoint& udp) {
@@ -302,6 +396,10 @@ void membership_service::render_metrics(std::string& out) const {
     const auto gauge = [&out](const char* name, const char* help, const std::atomic<uint64_t>& v) {
         runtime::render_metric(out, name, "gauge", help, v.load(std::memory_order_relaxed));
     };
+    const auto counter = [&out](const char* name, const char* help,
+                                const std::atomic<uint64_t>& v) {
+        runtime::render_metric(out, name, "counter", help, v.load(std::memory_order_relaxed));
+    };
     gauge("ainet_membership_members_alive", "members alive", m_gauges.alive);
     gauge("ainet_membership_members_suspect", "members suspect", m_gauges.suspect);
     gauge("ainet_membership_members_dead", "members dead or left", m_gauges.dead);
@@ -309,25 +407,30 @@ void membership_service::render_metrics(std::string& out) const {
           m_gauges.unreachable);
     gauge("ainet_membership_partition_suspected", "1 while a partition is suspected",
           m_gauges.partition_suspected);
-    runtime::render_metric(out, "ainet_membership_partition_events_total", "counter",
-                           "partition suspected/healed transitions",
-                           m_gauges.partition_events.load(std::memory_order_relaxed));
-    runtime::render_metric(out, "ainet_membership_seeds_posted_total", "counter",
-                           "join seeds posted to shard 0",
-                           m_gauges.seeds_posted.load(std::memory_order_relaxed));
-    runtime::render_metric(out, "ainet_membership_seeds_refused_total", "counter",
-                           "join seeds refused: shard 0 queue full",
-                           m_gauges.seeds_refused.load(std::memory_order_relaxed));
-    runtime::render_metric(out, "ainet_membership_handoffs_failed_total", "counter",
-                           "membership datagrams not handed over to shard 0",
-                           m_gauges.handoffs_failed.load(std::memory_order_relaxed));
+    counter("ainet_membership_partition_events_total", "partition suspected/healed transitions",
+            m_gauges.partition_events);
+    counter("ainet_membership_seeds_posted_total", "join seeds posted to shard 0",
+            m_gauges.seeds_posted);
+    counter("ainet_membership_seeds_refused_total", "join seeds refused: shard 0 queue full",
+            m_gauges.seeds_refused);
+    counter("ainet_membership_handoffs_failed_total",
+            "membership datagrams not handed over to shard 0", m_gauges.handoffs_failed);
     gauge("ainet_membership_incarnation", "this node's incarnation", m_gauges.incarnation);
-    runtime::render_metric(out, "ainet_membership_state_writes_total", "counter",
-                           "incarnation floor writes to the state file",
-                           m_gauges.state_writes.load(std::memory_order_relaxed));
-    runtime::render_metric(out, "ainet_membership_state_write_failures_total", "counter",
-                           "incarnation floor writes that failed",
-                           m_gauges.state_write_failures.load(std::memory_order_relaxed));
+    counter("ainet_membership_state_writes_total", "incarnation floor writes to the state file",
+            m_gauges.state_writes);
+    counter("ainet_membership_state_write_failures_total", "incarnation floor writes that failed",
+            m_gauges.state_write_failures);
+    gauge("ainet_membership_snapshot_claims", "member snapshot claims read back at start",
+          m_gauges.members_snapshot_claims);
+    gauge("ainet_membership_members_restored", "members the core took from the snapshot at start",
+          m_gauges.members_restored);
+    counter("ainet_membership_snapshot_ignored_total",
+            "member snapshots not restored: too old, from the future, or unreadable",
+            m_gauges.members_snapshot_ignored);
+    counter("ainet_membership_snapshot_writes_total", "member snapshot writes",
+            m_gauges.members_writes);
+    counter("ainet_membership_snapshot_write_failures_total", "member snapshot writes that failed",
+            m_gauges.members_write_failures);
 }
 
 } // namespace ainet::node

@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
         m.advertise = *announced_udp;
         m.seed = seeds[0];
         m.state_file = cfg->data_dir / "membership.state";
+        m.members_file = cfg->data_dir / "membership.members";
         membership = std::make_unique<ainet::node::membership_service>(*keys, m);
         ainet::node::discovery_service_options d;
         d.manager.udp = *announced_udp;

@@ -279,6 +279,9 @@ public:
     // signatures are checked all the same. With rebroadcast false a change is not gossiped
     // (for preloading a table every member already knows).
     void learn(instant now, const claim& c, bool rebroadcast = true);
+    // The same for many claims (a restored member snapshot, state.hpp), verified in batches of
+    // update_count_max.
+    void learn(instant now, std::span<const claim> claims, bool rebroadcast);
 
     // Handles one membership datagram (types 0x30..0x35); anything else is counted and dropped.
     void on_datagram(instant now, const datagram_ref& d, datagram_sink& out);
@@ -295,6 +298,9 @@ public:
     void clear_events() noexcept { m_events.clear(); }
 
     [[nodiscard]] std::vector<member_info> snapshot() const;
+    // The signed alive claims of the members alive, suspect or unreachable (what a member
+    // snapshot persists; learn() takes them back).
+    [[nodiscard]] std::vector<claim> alive_claims() const;
     [[nodiscard]] std::optional<member_info> find(const node_id& id) const;
     // Members in the table (self excluded), and those alive or suspect.
     [[nodiscard]] size_t member_count() const noexcept { return m_members.size(); }

@@ -65,6 +65,10 @@ struct claim {
 
 // Bytes a claim's encoding takes.
 [[nodiscard]] size_t encoded_size(const claim& c) noexcept;
+// One claim in the format above (also the member snapshot's, state.hpp). write_claim expects a
+// valid kind and, for alive/left, an encodable endpoint; read_claim checks both.
+void write_claim(byte_writer& w, const claim& c) noexcept;
+[[nodiscard]] wire::result<claim> read_claim(byte_reader& r);
 // kind u8 || subject || incarnation u64 LE || endpoint (7 or 19 bytes): what the subject signs.
 inline constexpr size_t signed_payload_size_max = 1 + node_id_size + 8 + 19;
 [[nodiscard]] size_t claim_signed_payload(const claim& c,

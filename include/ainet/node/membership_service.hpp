@@ -22,6 +22,18 @@
 // floor = incarnation + lease atomically (config::write_file_atomic): blocking I/O stays off the
 // shard. A crash between a jump and the write costs only one refutation after the restart.
 //
+// Members across restarts (membership/state.hpp, "member snapshot"): shard 0 hands the signed
+// alive claims of its table to the persister whenever the set of (member, incarnation) changes
+// (checked at publish time through a fingerprint, so an unchanged table costs no copy), and the
+// persister writes options.members_file (atomically, off the shard), and rewrites it every
+// members_restore_max_age / 3 so a quiet table stays fresh. attach() reads the file; when it is
+// at most members_restore_max_age old, shard 0's core learns its claims at start (signatures
+// verified, nothing gossiped), so a restarted node probes everyone it knew at once: it rejoins
+// without waiting for seeds, and a node restarted during a partition sees, counts and reports the
+// members it cannot reach like every other node on its side. An older snapshot is ignored
+// (members that died long ago would only be probed, suspected and taken for a partition); the
+// node then joins through its seeds as a new one would.
+//
 // Threads: construct and register on the main thread before relay_node::start(); the shard
 // instances run on their shards; seed(), directory(), counters() and render_metrics() from any
 // control-side thread (counters and gauges are relaxed atomics written by shard 0 only).
@@ -38,8 +50,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ainet::node {
 
@@ -58,6 +72,12 @@ struct membership_service_options {
     std::filesystem::path state_file;
     uint64_t incarnation_lease = 1024;
     duration persist_check_interval = std::chrono::seconds(1);
+    // <data_dir>/membership.members; empty: the member table is not persisted.
+    std::filesystem::path members_file;
+    // A snapshot older than this (the node was down longer) is not restored. The default is the
+    // core's dead_retention: members that died while we were away are still known dead to the
+    // others, who tell us at once.
+    duration members_restore_max_age = std::chrono::seconds(60);
 };
 
 // What attach() did with the state file.
@@ -84,6 +104,13 @@ struct membership_gauges {
     std::atomic<uint64_t> incarnation{0};     // the core's, published by shard 0
     std::atomic<uint64_t> state_writes{0};
     std::atomic<uint64_t> state_write_failures{0};
+    // Member snapshot: claims read back at start, members the core took from them (signatures
+    // good), snapshots ignored as too old or unreadable, and file writes.
+    std::atomic<uint64_t> members_snapshot_claims{0};
+    std::atomic<uint64_t> members_restored{0};
+    std::atomic<uint64_t> members_snapshot_ignored{0};
+    std::atomic<uint64_t> members_writes{0};
+    std::atomic<uint64_t> members_write_failures{0};
 };
 
 class membership_service {
@@ -122,6 +149,15 @@ private:
 
     void persist_loop();
     void persist_if_needed(); // m_persist_mutex held
+    void persist_members_if_needed(); // m_persist_mutex held
+    // Shard 0, at publish time: a new member set for the persister.
+    void offer_members(std::vector<membership::claim> claims);
+    void restore_members(uint64_t wall_ms);            // attach()
+    std::vector<membership::claim> m_restored_members; // attach() -> shard 0's on_start
+    std::mutex m_members_mutex; // the hand-over slot below, never held during I/O
+    std::optional<std::vector<membership::claim>> m_members_pending;
+    std::vector<membership::claim> m_members_written; // persister thread only
+    std::chrono::steady_clock::time_point m_members_written_at{};
     std::mutex m_persist_mutex;
     std::condition_variable m_persist_wake;
     bool m_persist_stop = false;

@@ -2,9 +2,13 @@
 // shards, so datagrams landing on shard 1 must be handed over), joins through a seed posted
 // from the control side, publishes both members alive in the peer_directory and in /metrics,
 // and marks a peer that stopped as no longer alive. Real loopback sockets; bounded waits.
+#include <ainet/config/file.hpp>
+#include <ainet/membership/state.hpp>
 #include <ainet/node/membership_service.hpp>
 #include <ainet/node/relay_node.hpp>
 #include <ainet/runtime/udp_socket.hpp>
+
+#include "../config/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,7 +51,9 @@ struct member_node {
     std::unique_ptr<membership_service> membership;
     std::unique_ptr<relay_node> node;
 
-    explicit member_node(uint8_t n) : keys(keys_for(n)) {
+    explicit member_node(uint8_t n, std::filesystem::path members_file = {},
+                         std::chrono::milliseconds restore_max_age = std::chrono::seconds(60))
+        : keys(keys_for(n)) {
         config::node_config c;
         c.udp_listen = make_ipv4(127, 0, 0, 1, free_udp_port());
         c.http_listen = make_ipv4(127, 0, 0, 1, 0);
@@ -57,6 +63,9 @@ struct member_node {
         o.seed = n;
         o.core.probe_interval = std::chrono::milliseconds(200);
         o.core.probe_timeout = std::chrono::milliseconds(100);
+        o.members_file = std::move(members_file);
+        o.members_restore_max_age = restore_max_age;
+        o.persist_check_interval = std::chrono::milliseconds(50);
         membership = std::make_unique<membership_service>(keys, o);
         node = std::make_unique<relay_node>(c, keys);
         membership->attach(*node);
@@ -103,4 +112,59 @@ TEST_CASE("membership service: two nodes join through a seed, see each other, no
         std::chrono::seconds(30));
     CHECK(noticed);
     a.node->stop();
+}
+
+TEST_CASE("membership service: a restarted node takes back every member it knew from its "
+          "snapshot, and ignores a snapshot that is too old") {
+    REQUIRE(crypto::init());
+    test::temp_dir dir;
+    const auto file = dir.path() / "membership.members";
+    member_node b(2), c(3);
+    {
+        member_node a(1, file);
+        REQUIRE(a.membership->seed(b.node->udp_endpoint()));
+        REQUIRE(a.membership->seed(c.node->udp_endpoint()));
+        REQUIRE(wait_until(
+            [&] {
+                return a.state_of(b) == peer_state::alive && a.state_of(c) == peer_state::alive &&
+                       a.membership->gauges().members_writes.load() > 0;
+            },
+            std::chrono::seconds(20)));
+        // The persister writes within persist_check_interval of the change.
+        REQUIRE(wait_until(
+            [&] {
+                auto text = config::read_config_file(file, membership::members_snapshot_size_max);
+                if (!text)
+                    return false;
+                auto snapshot = membership::decode_members(
+                    bytes_view(reinterpret_cast<const uint8_t*>(text->data()), text->size()));
+                return snapshot && snapshot->members.size() == 2;
+            },
+            std::chrono::seconds(10)));
+        a.node->stop();
+    }
+
+    // Restarted without any seed: it knows b and c at once and probes them.
+    member_node again(1, file);
+    CHECK(again.membership->gauges().members_snapshot_claims.load() == 2);
+    REQUIRE(wait_until([&] { return again.membership->gauges().members_restored.load() == 2; },
+                       std::chrono::seconds(10)));
+    CHECK(wait_until(
+        [&] {
+            return again.state_of(b) == peer_state::alive &&
+                   again.state_of(c) == peer_state::alive &&
+                   again.membership->counters().acks_received.load() > 0;
+        },
+        std::chrono::seconds(20)));
+    again.node->stop();
+
+    // The same file read with a horizon it has outlived: ignored, the node starts alone.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    member_node late(1, file, std::chrono::milliseconds(1));
+    CHECK(late.membership->gauges().members_snapshot_ignored.load() == 1);
+    CHECK(late.membership->gauges().members_snapshot_claims.load() == 0);
+    CHECK_FALSE(late.state_of(b).has_value());
+    late.node->stop();
+    b.node->stop();
+    c.node->stop();
 }

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace ainet;
 
 namespace {
@@ -84,4 +86,78 @@ TEST_CASE("a restarted node starts above every incarnation it used", "[membershi
     auto nowhere = node::plan_incarnation(dir.path() / "missing" / "membership.state", 7000, 64);
     CHECK_FALSE(nowhere.written);
     CHECK(nowhere.initial == 7000);
+}
+
+namespace {
+
+membership::claim signed_alive(uint8_t n, uint64_t incarnation) {
+    crypto::seed s{};
+    s[0] = 0x5d;
+    s[1] = n;
+    const auto keys = crypto::key_pair::from_seed(s);
+    membership::claim c;
+    c.subject = keys.id();
+    c.incarnation = incarnation;
+    c.address = make_ipv4(127, 0, 0, n, 7000);
+    membership::sign_claim(c, keys);
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("the member snapshot format round-trips, sorted, and rejects anything else",
+          "[membership][state]") {
+    REQUIRE(crypto::init());
+    std::vector<membership::claim> claims{signed_alive(3, 7), signed_alive(1, 1),
+                                          signed_alive(2, 1764000000000)};
+    membership::claim suspect = claims[0];
+    suspect.kind = membership::claim_kind::suspect;
+    suspect.accuser = claims[1].subject;
+    auto with_others = claims;
+    with_others.push_back(suspect);   // not alive: left out
+    with_others.push_back(claims[1]); // repeated: once
+    const auto blob = membership::encode_members(1234, with_others);
+    auto back = membership::decode_members(blob);
+    REQUIRE(back);
+    CHECK(back->written_at_ms == 1234);
+    REQUIRE(back->members.size() == 3);
+    std::sort(claims.begin(), claims.end(),
+              [](const auto& a, const auto& b) { return a.subject < b.subject; });
+    CHECK(back->members == claims);
+    CHECK(membership::encode_members(back->written_at_ms, back->members) == blob);
+
+    auto empty = membership::decode_members(membership::encode_members(9, {}));
+    REQUIRE(empty);
+    CHECK(empty->members.empty());
+
+    // Every prefix is truncated, one more byte is trailing.
+    for (size_t n = 0; n < blob.size(); ++n)
+        CHECK_FALSE(membership::decode_members(bytes_view(blob).first(n)));
+    auto longer = blob;
+    longer.push_back(0);
+    CHECK(membership::decode_members(longer).error() == wire::errc::trailing_bytes);
+    auto bad_magic = blob;
+    bad_magic[1] = 'S';
+    CHECK(membership::decode_members(bad_magic).error() == wire::errc::bad_magic);
+    auto bad_version = blob;
+    bad_version[3] = 9;
+    CHECK(membership::decode_members(bad_version).error() == wire::errc::unsupported_version);
+    // A claim that is not alive, and claims out of order, are rejected whole.
+    std::vector<uint8_t> hand(blob.begin(), blob.begin() + 12);
+    hand.push_back(2);
+    std::vector<uint8_t> body(512);
+    byte_writer w(body);
+    membership::write_claim(w, claims[1]);
+    membership::write_claim(w, claims[0]);
+    auto unsorted = hand;
+    unsorted.insert(unsorted.end(), body.begin(), body.begin() + static_cast<long>(w.position()));
+    CHECK(membership::decode_members(unsorted).error() == wire::errc::bad_field);
+    std::vector<uint8_t> body2(512);
+    byte_writer w2(body2);
+    membership::write_claim(w2, suspect);
+    auto not_alive = std::vector<uint8_t>(blob.begin(), blob.begin() + 12);
+    not_alive.push_back(1);
+    not_alive.insert(not_alive.end(), body2.begin(),
+                     body2.begin() + static_cast<long>(w2.position()));
+    CHECK(membership::decode_members(not_alive).error() == wire::errc::bad_field);
 }
