@@ -156,9 +156,11 @@ std::optional<endpoint> announced_udp(const node_config& config) noexcept {
 std::optional<endpoint> announced_http(const node_config& config) noexcept {
     if (config.membership.advertise_http)
         return config.membership.advertise_http;
-    if (is_wildcard(config.http_listen))
+    const endpoint& listen =
+        config.public_http_listen ? *config.public_http_listen : config.http_listen;
+    if (is_wildcard(listen))
         return std::nullopt;
-    return config.http_listen;
+    return listen;
 }
 
 std::string_view to_string(log_level level) noexcept {
@@ -172,11 +174,11 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
     if (!parsed)
         return parsed.error();
     const json& doc = *parsed;
-    if (auto e = detail::check_object(doc, "",
-                                      {"key_file", "udp_listen", "http_listen", "data_dir",
-                                       "shard_count", "bootstrap_file", "log_level", "limits",
-                                       "faults", "membership"},
-                                      src))
+    if (auto e = detail::check_object(
+            doc, "",
+            {"key_file", "udp_listen", "http_listen", "public_http_listen", "data_dir",
+             "shard_count", "bootstrap_file", "log_level", "limits", "faults", "membership"},
+            src))
         return *e;
 
     const std::filesystem::path base_dir = std::filesystem::path(source_name).parent_path();
@@ -220,6 +222,15 @@ result<node_config> parse_node_config(std::string_view text, std::string_view so
         if (!e)
             return e.error();
         config.http_listen = *e;
+    }
+    if (doc.contains("public_http_listen")) {
+        auto e = read_endpoint(doc.at("public_http_listen"), "/public_http_listen", src);
+        if (!e)
+            return e.error();
+        if (*e == config.http_listen)
+            return src.error(errc::bad_value, "/public_http_listen",
+                             "must differ from http_listen (the admin address)");
+        config.public_http_listen = *e;
     }
     if (doc.contains("shard_count")) {
         auto count = detail::read_u32(doc.at("shard_count"), "/shard_count", src);

@@ -481,15 +481,19 @@ const control_server_counters& control_server::counters() const noexcept { retur
 
 void control_server::render_metrics(std::string& out) const {
     const auto& c = m_impl->counters;
-    runtime::render_metric(out, "ainet_http_served_total", "counter",
-                           "HTTP requests a handler answered", c.served.load(std::memory_order_relaxed));
+    const std::string& prefix = m_impl->options.metric_prefix;
+    const auto metric = [&](const char* name, const char* type, const char* help, uint64_t v) {
+        runtime::render_metric(out, prefix + name, type, help, v);
+    };
+    metric("served_total", "counter", "HTTP requests a handler answered",
+           c.served.load(std::memory_order_relaxed));
 #define AINET_HTTP_RENDER(name, help)                                                              \
-    runtime::render_metric(out, "ainet_http_rejected_" #name "_total", "counter", help,            \
-                           c.name.load(std::memory_order_relaxed));
+    metric("rejected_" #name "_total", "counter", help, c.name.load(std::memory_order_relaxed));
     AINET_HTTP_REJECT_REASONS(AINET_HTTP_RENDER)
 #undef AINET_HTTP_RENDER
-    out.append("# HELP ainet_http_answers_total HTTP answers written, by status code\n"
-               "# TYPE ainet_http_answers_total counter\n");
+    const std::string answers = prefix + "answers_total";
+    out.append("# HELP ").append(answers).append(" HTTP answers written, by status code\n");
+    out.append("# TYPE ").append(answers).append(" counter\n");
     // The codes the node's endpoints use are always present, so a dashboard's series exist
     // from the start; any other code once it was seen.
     static constexpr int always[] = {200, 201, 202, 400, 404, 413, 429, 500, 503};
@@ -499,20 +503,18 @@ void control_server::render_metrics(std::string& out) const {
                             std::end(always);
         if (v == 0 && !listed)
             continue;
-        out.append("ainet_http_answers_total{status=\"")
+        out.append(answers)
+            .append("{status=\"")
             .append(status == 0 ? std::string("other") : std::to_string(status))
             .append("\"} ")
             .append(std::to_string(v))
             .append("\n");
     }
-    runtime::render_metric(out, "ainet_http_threads_busy", "gauge",
-                           "control threads serving a connection",
-                           c.threads_busy.load(std::memory_order_relaxed));
-    runtime::render_metric(out, "ainet_http_threads", "gauge", "control threads",
-                           uint64_t{std::max(1u, m_impl->options.threads)});
-    runtime::render_metric(out, "ainet_http_connections_queued", "gauge",
-                           "accepted connections waiting for a control thread",
-                           c.connections_queued.load(std::memory_order_relaxed));
+    metric("threads_busy", "gauge", "control threads serving a connection",
+           c.threads_busy.load(std::memory_order_relaxed));
+    metric("threads", "gauge", "control threads", uint64_t{std::max(1u, m_impl->options.threads)});
+    metric("connections_queued", "gauge", "accepted connections waiting for a control thread",
+           c.connections_queued.load(std::memory_order_relaxed));
 }
 
 uint64_t control_server::rejected_too_large() const noexcept { return m_impl->counters.too_large.load(); }

@@ -99,7 +99,7 @@ discovery_service::discovery_service(const crypto::key_pair& keys,
 discovery_service::~discovery_service() { stop(); }
 
 void discovery_service::attach(relay_node& node) {
-    node.handle_http("GET", "/bootstrap/nodes", [this](const http_request& request) {
+    node.handle_public_http("GET", "/bootstrap/nodes", [this](const http_request& request) {
         std::string client_text = request.remote_address.find(':') != std::string::npos
                                       ? "[" + request.remote_address + "]"
                                       : request.remote_address;

@@ -221,6 +221,13 @@ void relay_node::handle_http(const std::string& method, const std::string& path,
     m_http_handlers.push_back({method, path, std::move(handler)});
 }
 
+void relay_node::handle_public_http(const std::string& method, const std::string& path,
+                                    http_handler handler) {
+    AINET_ASSERT(!m_control);
+    m_public_http_handlers.push_back({method, path, handler});
+    m_http_handlers.push_back({method, path, std::move(handler)});
+}
+
 bool relay_node::post_from_control(shard_id to, const runtime::shard_message& msg) noexcept {
     return m_shards && m_shards->post_from_control(to, msg);
 }
@@ -276,10 +283,29 @@ bool relay_node::start(std::string& error) {
     control.write_timeout = milliseconds(limits.http_write_timeout_ms);
     control.keep_alive_timeout = milliseconds(limits.http_keep_alive_timeout_ms);
     control.keep_alive_request_count_max = limits.http_keep_alive_request_count_max;
-    m_control = std::make_unique<control_server>(control);
-    m_control->handle("GET", "/healthz", [](const http_request&) {
+    const auto healthz = [](const http_request&) {
         return http_response{200, "text/plain; charset=utf-8", "ok\n"};
-    });
+    };
+    if (m_config.public_http_listen) {
+        // The public listener: what other nodes need from us, nothing an operator uses. It
+        // serves few, small answers, so fewer threads; every other limit as the admin one.
+        control_server_options open = control;
+        open.listen = *m_config.public_http_listen;
+        open.threads = 2;
+        open.metric_prefix = "ainet_http_public_";
+        m_public_control = std::make_unique<control_server>(open);
+        m_public_control->handle("GET", "/healthz", healthz);
+        for (auto& [method, path, handler] : m_public_http_handlers)
+            m_public_control->handle(method, path, std::move(handler));
+        if (!m_public_control->start(error)) {
+            error = "public_http_listen: " + error;
+            m_shards->stop();
+            return false;
+        }
+    }
+    m_public_http_handlers.clear();
+    m_control = std::make_unique<control_server>(control);
+    m_control->handle("GET", "/healthz", healthz);
     m_control->handle("GET", "/metrics", [this](const http_request&) {
         return http_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics()};
     });
@@ -305,6 +331,8 @@ bool relay_node::start(std::string& error) {
         m_control->handle(method, path, std::move(handler));
     m_http_handlers.clear();
     if (!m_control->start(error)) {
+        if (m_public_control)
+            m_public_control->stop();
         m_shards->stop();
         return false;
     }
@@ -317,6 +345,8 @@ void relay_node::stop() noexcept {
             hook();
         m_control->stop();
     }
+    if (m_public_control)
+        m_public_control->stop();
     if (m_shards)
         m_shards->stop();
 }
@@ -332,6 +362,8 @@ bool relay_node::drain_and_stop(duration timeout) noexcept {
             hook();
         m_control->stop();
     }
+    if (m_public_control)
+        m_public_control->stop();
     // (2) Drain: ask every shard (a full queue is retried until the deadline), then wait.
     const uint16_t count = m_shards->shard_count();
     std::vector<bool> asked(count, false);
@@ -359,6 +391,9 @@ bool relay_node::drain_and_stop(duration timeout) noexcept {
 
 endpoint relay_node::udp_endpoint() const noexcept { return m_shards->local_endpoint(); }
 endpoint relay_node::http_endpoint() const noexcept { return m_control->local_endpoint(); }
+std::optional<endpoint> relay_node::public_http_endpoint() const noexcept {
+    return m_public_control ? std::optional(m_public_control->local_endpoint()) : std::nullopt;
+}
 runtime::backend_kind relay_node::backend() const noexcept { return m_shards->backend(); }
 const std::string& relay_node::backend_fallback_reason() const noexcept {
     return m_shards->fallback_reason();
@@ -385,6 +420,8 @@ std::string relay_node::render_metrics() const {
 #undef AINET_RENDER_RELAY
     if (m_control)
         m_control->render_metrics(out);
+    if (m_public_control)
+        m_public_control->render_metrics(out);
     for (const auto& render : m_metrics)
         render(out);
     return out;

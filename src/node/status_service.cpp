@@ -50,6 +50,8 @@ json render_status(relay_node& node, const node_id& self, const status_options& 
                           .count();
     out["udp"] = to_string(node.udp_endpoint());
     out["http"] = to_string(node.http_endpoint());
+    if (const auto open = node.public_http_endpoint())
+        out["public_http"] = to_string(*open);
     out["backend"] = std::string(runtime::to_string(node.backend()));
     out["backend_fallback"] = node.backend_fallback_reason();
     out["shard_count"] = node.shard_count();

@@ -46,6 +46,11 @@ struct node_config {
     // HTTP control address (admin API, /metrics, /bootstrap/nodes). Loopback by default: only
     // expose it on purpose.
     endpoint http_listen = make_ipv4(127, 0, 0, 1, 8000);
+    // The public HTTP address: serves only GET /bootstrap/nodes and GET /healthz (what other
+    // nodes need to discover this one), so http_listen can stay on loopback in a multi-host
+    // network. Unset: no public listener (others then need http_listen itself). Announced in
+    // bootstrap records unless membership.advertise_http says otherwise.
+    std::optional<endpoint> public_http_listen;
     // Directory for the node's persistent state.
     std::filesystem::path data_dir;
     // Shards (threads) to run: 0 means one per available core (capped at
@@ -61,7 +66,8 @@ struct node_config {
 };
 
 // membership/discovery: the address announced for UDP (advertise_udp, else udp_listen) and
-// HTTP (advertise_http, else http_listen); nullopt when that is a wildcard nobody can reach.
+// HTTP (advertise_http, else public_http_listen, else http_listen); nullopt when that is a
+// wildcard nobody can reach.
 [[nodiscard]] std::optional<endpoint> announced_udp(const node_config& config) noexcept;
 [[nodiscard]] std::optional<endpoint> announced_http(const node_config& config) noexcept;
 

@@ -70,6 +70,9 @@ struct control_server_options {
     unsigned threads = 2;
     // Accepted connections waiting for a free thread; more are answered 503 by the listener.
     size_t pending_connection_count_max = 64;
+    // Prefix of the metric families render_metrics() writes (a node's public listener uses
+    // "ainet_http_public_" so its series stay apart from the admin server's).
+    std::string metric_prefix = "ainet_http_";
 };
 
 // X(name, help): /metrics exports ainet_http_rejected_<name>_total. Server-level refusals:

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -49,6 +50,11 @@ public:
     service_slot add_service(shard_service_registration registration);
     // Before start(): serves an HTTP endpoint on the control address (control_server::handle).
     void handle_http(const std::string& method, const std::string& path, http_handler handler);
+    // Before start(): the same, and also on the public listener when the config names one
+    // (public_http_listen): only what strangers may ask (GET /bootstrap/nodes). /healthz is
+    // served there too; nothing else is.
+    void handle_public_http(const std::string& method, const std::string& path,
+                            http_handler handler);
     // The relay handshake, relayed traffic and liveness ranges (0x00..0x2f, docs/PROTOCOL.md).
     static constexpr unsigned relay_owned_type_end = 0x30;
 
@@ -69,6 +75,8 @@ public:
 
     [[nodiscard]] endpoint udp_endpoint() const noexcept;
     [[nodiscard]] endpoint http_endpoint() const noexcept;
+    // The public listener's address; nullopt without one.
+    [[nodiscard]] std::optional<endpoint> public_http_endpoint() const noexcept;
     [[nodiscard]] runtime::backend_kind backend() const noexcept;
     [[nodiscard]] const std::string& backend_fallback_reason() const noexcept;
     [[nodiscard]] uint16_t shard_count() const noexcept;
@@ -105,12 +113,14 @@ private:
     std::array<uint8_t, 256> m_service_of_type{};
     uint16_t m_shards_count_for_services = 0;
     std::vector<std::tuple<std::string, std::string, http_handler>> m_http_handlers;
+    std::vector<std::tuple<std::string, std::string, http_handler>> m_public_http_handlers;
     // Shards that finished draining (drain_and_stop); written by shards, read here.
     std::atomic<uint32_t> m_drained_shards{0};
     std::vector<std::function<void(std::string&)>> m_metrics;
     std::vector<std::function<void()>> m_stop_accepting;
     std::unique_ptr<runtime::shard_group> m_shards;
     std::unique_ptr<control_server> m_control;
+    std::unique_ptr<control_server> m_public_control; // public_http_listen
 };
 
 } // namespace ainet::node

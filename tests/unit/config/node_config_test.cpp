@@ -219,6 +219,32 @@ TEST_CASE("the HTTP control plane limits come from the config", "[config][node]"
           "/limits/http_requests_per_second");
 }
 
+TEST_CASE("the public HTTP listener is optional, announced, and apart from the admin one",
+          "[config][node]") {
+    auto none = parse_node_config("{}", "/srv/node.json");
+    REQUIRE(none);
+    CHECK_FALSE(none->public_http_listen);
+    CHECK(announced_http(*none) == none->http_listen);
+
+    auto set = parse_node_config(
+        R"({"http_listen": "127.0.0.1:8000", "public_http_listen": "0.0.0.0:8080"})", "/n.json");
+    REQUIRE(set);
+    CHECK(set->public_http_listen == make_ipv4(0, 0, 0, 0, 8080));
+    CHECK_FALSE(announced_http(*set)); // a wildcard nobody can reach: advertise_http needed
+
+    auto specific = parse_node_config(R"({"public_http_listen": "192.0.2.1:8080",
+        "membership": {"advertise_http": "203.0.113.7:80"}})",
+                                      "/n.json");
+    REQUIRE(specific);
+    CHECK(announced_http(*specific) == make_ipv4(203, 0, 113, 7, 80));
+    specific->membership.advertise_http.reset();
+    CHECK(announced_http(*specific) == make_ipv4(192, 0, 2, 1, 8080));
+
+    auto same =
+        rejected(R"({"http_listen": "127.0.0.1:8000", "public_http_listen": "127.0.0.1:8000"})");
+    CHECK(same.field == "/public_http_listen");
+}
+
 TEST_CASE("empty and NUL-containing paths are rejected", "[config][node]") {
     CHECK(rejected(R"({"key_file": ""})").field == "/key_file");
     CHECK(rejected(R"({"data_dir": ""})").field == "/data_dir");

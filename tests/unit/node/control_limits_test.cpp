@@ -1,5 +1,7 @@
 // Goal: the HTTP control plane limits of a node come from its config ("limits" object,
-// core/limits.hpp): an operator who lowers them sees the node enforce the lowered values.
+// core/limits.hpp): an operator who lowers them sees the node enforce the lowered values. And
+// the public listener (public_http_listen) serves only what strangers may ask, while the admin
+// listener serves everything.
 #include <ainet/node/relay_node.hpp>
 
 #include <httplib.h>
@@ -66,5 +68,59 @@ TEST_CASE("a node serves HTTP with the limits of its config", "[node][control]")
         limited += r->status == 429;
     }
     CHECK(limited > 0);
+    node.stop();
+}
+
+TEST_CASE("the public listener serves only its public endpoints; the admin one serves all",
+          "[node][control]") {
+    REQUIRE(crypto::init());
+    config::node_config c;
+    c.udp_listen = make_ipv4(127, 0, 0, 1, 0);
+    c.http_listen = make_ipv4(127, 0, 0, 1, 0);
+    c.public_http_listen = make_ipv4(127, 0, 0, 2, 0);
+    c.shard_count = 1;
+    relay_node node(c, node_keys());
+    const auto answer = [](std::string body) {
+        return [body](const http_request&) { return http_response{200, "text/plain", body}; };
+    };
+    node.handle_public_http("GET", "/bootstrap/nodes", answer("list\n"));
+    node.handle_http("PUT", "/registry/entries", answer("stored\n"));
+    std::string error;
+    REQUIRE(node.start(error));
+    REQUIRE(node.public_http_endpoint());
+    CHECK(node.public_http_endpoint()->address[0] == 127);
+    CHECK(node.public_http_endpoint()->address[3] == 2);
+
+    httplib::Client open("127.0.0.2", node.public_http_endpoint()->port);
+    open.set_connection_timeout(5);
+    auto list = open.Get("/bootstrap/nodes");
+    REQUIRE(list);
+    CHECK(list->status == 200);
+    CHECK(list->body == "list\n");
+    auto health = open.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    for (const char* path : {"/metrics", "/admin/faults", "/status"}) {
+        auto r = open.Get(path);
+        REQUIRE(r);
+        CHECK(r->status == 404);
+    }
+    auto put = open.Put("/registry/entries", "{}", "application/json");
+    REQUIRE(put);
+    CHECK(put->status == 404);
+
+    httplib::Client admin("127.0.0.1", node.http_endpoint().port);
+    admin.set_connection_timeout(5);
+    auto admin_list = admin.Get("/bootstrap/nodes");
+    REQUIRE(admin_list);
+    CHECK(admin_list->body == "list\n");
+    auto admin_put = admin.Put("/registry/entries", "{}", "application/json");
+    REQUIRE(admin_put);
+    CHECK(admin_put->status == 200);
+    auto metrics = admin.Get("/metrics");
+    REQUIRE(metrics);
+    // The public listener's refusals are its own series.
+    CHECK(metric(metrics->body, "ainet_http_public_rejected_not_found_total") == 4);
+    CHECK(metric(metrics->body, "ainet_http_public_threads") == 2);
     node.stop();
 }
