@@ -9,9 +9,12 @@ pair to a bridge that lives in a fifth namespace, ainet-e2e-<pid>-br, so nothing
 the root namespace. Host i (1..4) has the addresses 10.77.<i>.1-3/16, one per node; the bridge
 namespace has 10.77.0.254/16, and this script moves its own network namespace there (setns)
 to reach every node's HTTP address directly. Three ainetd per host, 12 in all, each with its own
-data_dir and config, UDP on <addr>:7000 and HTTP on <addr>:8000 (concrete addresses, so
-membership and discovery run), started with `ip netns exec`. Node a1's bootstrap list is
-empty, every other node's list names only node a1.
+data_dir and config, UDP on <addr>:7000, the admin HTTP API on <addr>:8000 (exposed on the
+node's address only because this script drives every node from outside) and the public
+listener on <addr>:8080 (public_http_listen: GET /bootstrap/nodes and /healthz only), which is
+what bootstrap records name, so discovery runs as on a real multi-host network. Concrete
+addresses, so membership and discovery run; started with `ip netns exec`. Node a1's bootstrap
+list is empty, every other node's list names only node a1's public listener.
 
 Scenario (every wait is a poll with a deadline):
   1. discovery: every node sees the 11 others alive in GET /peers;
@@ -76,6 +79,7 @@ NODES_PER_HOST = 3
 SIDE_A = {"a", "b"}  # cut off from {"c", "d"} in the partition
 UDP_PORT = 7000
 HTTP_PORT = 8000
+PUBLIC_HTTP_PORT = 8080
 PREFIX = "ainet-e2e-"
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -108,6 +112,7 @@ class Node:
         self.addr = f"10.77.{HOSTS.index(host) + 1}.{k}"
         self.udp = f"{self.addr}:{UDP_PORT}"
         self.http = f"{self.addr}:{HTTP_PORT}"
+        self.public_http = f"{self.addr}:{PUBLIC_HTTP_PORT}"
         self.dir = os.path.join(work, self.name)
         self.log_path = os.path.join(self.dir, "log")
         self.proc = None
@@ -238,11 +243,12 @@ class E2E:
         first = self.nodes[0]
         for n in self.nodes:
             entries = [] if n is first else [
-                {"public_key": first.id, "udp": first.udp, "http": first.http}]
+                {"public_key": first.id, "udp": first.udp, "http": first.public_http}]
             with open(os.path.join(n.dir, "bootstrap_nodes.json"), "w") as f:
                 json.dump({"version": 1, "nodes": entries}, f)
             with open(os.path.join(n.dir, "node.json"), "w") as f:
                 json.dump({"key_file": "node.key", "udp_listen": n.udp, "http_listen": n.http,
+                           "public_http_listen": n.public_http,
                            "data_dir": "data", "shard_count": 1,
                            "bootstrap_file": "bootstrap_nodes.json", "log_level": "info"}, f)
 
@@ -277,6 +283,15 @@ class E2E:
         try:
             with urllib.request.urlopen(f"http://{n.http}{path}", timeout=timeout) as r:
                 return r.read().decode()
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def status_of(self, address, path, timeout=3):
+        try:
+            with urllib.request.urlopen(f"http://{address}{path}", timeout=timeout) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
         except (urllib.error.URLError, OSError, ValueError):
             return None
 
@@ -473,6 +488,13 @@ class E2E:
         self.wait_started(self.nodes, 60)
         self.wait("discovery: every node sees the 11 others alive",
                   lambda: self.all_alive(self.nodes), 120)
+        # The public listeners carried discovery; they answer nothing an operator uses.
+        for n in self.nodes:
+            got = {p: self.status_of(n.public_http, p)
+                   for p in ("/bootstrap/nodes", "/healthz", "/metrics", "/peers", "/registry/root")}
+            if got != {"/bootstrap/nodes": 200, "/healthz": 200, "/metrics": 404, "/peers": 404,
+                       "/registry/root": 404}:
+                self.failures.append(f"{n.name}: public listener answers {got}")
 
         by = {n.name: n for n in self.nodes}
         # Victims: one node per side, never a1 (the bootstrap entry) and never the relay (c1).
