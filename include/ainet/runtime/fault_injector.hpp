@@ -25,6 +25,11 @@
 // pool of held_count_max datagram-sized slots (allocated once, by configure(), never on the
 // data path). Bounded: at most held_count_max datagrams held; one more is dropped and counted
 // (held_queue_full), as a full netem queue would.
+//
+// Why a heap of its own and not the shard's timer wheel: held datagrams must come out in exact
+// (release time, arrival) order, including several due in the same millisecond, which a wheel
+// slot does not keep; the heap is bounded (held_count_max), costs O(log 1024) per datagram only
+// while faults are on, and its earliest release joins the shard's sleep deadline like a timer.
 
 #include <ainet/config/fault_config.hpp>
 #include <ainet/core/rng.hpp>
