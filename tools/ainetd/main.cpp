@@ -206,18 +206,19 @@ int main(int argc, char** argv) {
         log_event(log_level::warn, "io_backend_fallback")
             .field("reason", node.backend_fallback_reason())
             .field("backend", ainet::runtime::to_string(node.backend()));
-    log_event(log_level::info, "started")
-        .field("node_id", ainet::to_hex(keys->public_key_bytes()))
-        .field("udp", ainet::to_string(node.udp_endpoint()))
-        .field("http", ainet::to_string(node.http_endpoint()))
-        .field("public_http", node.public_http_endpoint()
-                                  ? ainet::to_string(*node.public_http_endpoint())
-                                  : std::string("none"))
-        .field("shards", unsigned{node.shard_count()})
-        .field("backend", ainet::runtime::to_string(node.backend()))
-        .field("data_dir", cfg->data_dir.string())
-        .field("bootstrap_nodes", uint64_t{bootstrap_node_count})
-        .field("log_level", config::to_string(cfg->log));
+    {
+        log_event started(log_level::info, "started");
+        started.field("node_id", ainet::to_hex(keys->public_key_bytes()))
+            .field("udp", ainet::to_string(node.udp_endpoint()))
+            .field("http", ainet::to_string(node.http_endpoint()))
+            .field("shards", unsigned{node.shard_count()})
+            .field("backend", ainet::runtime::to_string(node.backend()))
+            .field("data_dir", cfg->data_dir.string())
+            .field("bootstrap_nodes", uint64_t{bootstrap_node_count})
+            .field("log_level", config::to_string(cfg->log));
+        if (const auto open = node.public_http_endpoint())
+            started.field("public_http", ainet::to_string(*open));
+    }
 
     int signal_number = 0;
     if (const int rc = sigwait(&stop_signals, &signal_number); rc != 0) {
