@@ -58,7 +58,14 @@ struct batch_workspace {
     };
     uint32_t row_start[naf_size + 1];
     digit_entry entries[points_max * naf_digits_max];
-    // Scratch while a chunk is loaded: each point's non-zero digits (position, value).
+    // Scratch while a chunk is loaded: every request's A (at 2i) and R (at 2i + 1) decoded
+    // together (ge_decode_many interleaves their exponentiations), then each point's non-zero
+    // digits (position, value).
+    const uint8_t* encodings[points_max];
+    ge_decoding decodings[points_max];
+    ge_p3 decoded[points_max];
+    bool decoded_ok[points_max];
+    // Each point's non-zero digits (position, value).
     uint8_t point_digit_count[points_max];
     uint8_t point_digit_position[points_max][naf_digits_max];
     int8_t point_digit_value[points_max][naf_digits_max];
@@ -157,18 +164,24 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
     uint8_t randomness[batch_chunk_max][16];
     randombytes_buf(randomness, 16 * requests.size());
 
+    for (size_t i = 0; i < requests.size(); ++i) {
+        w.encodings[2 * i] = requests[i].key.data();
+        w.encodings[2 * i + 1] = requests[i].sig.data();
+    }
+    ge_decode_many(w.decoded, w.decoded_ok, w.encodings, 2 * requests.size(), w.decodings);
+
     size_t count = 0; // valid-looking signatures placed in the workspace
     for (size_t i = 0; i < requests.size(); ++i) {
         const verify_request& request = requests[i];
         verdicts[i] = false;
         const uint8_t* r_bytes = request.sig.data();
         const uint8_t* s_bytes = request.sig.data() + 32;
-        ge_p3 a;
-        ge_p3 r;
-        if (!scalar_is_canonical(s_bytes) || !ge_decode(a, request.key.data()) ||
-            encoding_is_small_order(request.key.data()) || !ge_decode(r, r_bytes) ||
+        if (!scalar_is_canonical(s_bytes) || !w.decoded_ok[2 * i] ||
+            encoding_is_small_order(request.key.data()) || !w.decoded_ok[2 * i + 1] ||
             encoding_is_small_order(r_bytes))
             continue; // rules 1-3 fail: invalid, no need to batch it
+        const ge_p3& a = w.decoded[2 * i];
+        const ge_p3& r = w.decoded[2 * i + 1];
         const size_t j = count++;
         w.request_index[j] = static_cast<uint32_t>(i);
         std::memcpy(w.s[j].data(), s_bytes, 32);
