@@ -110,10 +110,13 @@ struct ge_decoding {
 };
 [[nodiscard]] bool ge_decode_start(ge_decoding& d, const uint8_t encoding[32]) noexcept;
 [[nodiscard]] bool ge_decode_finish(ge_p3& out, const ge_decoding& d, const fe& power) noexcept;
-// How many exponentiations ge_decode_many interleaves.
+// How many exponentiations ge_decode_many interleaves on the portable path.
 inline constexpr size_t decode_lanes = 4;
-// ok[i] = ge_decode(out[i], encodings[i]) for i < count, decoding_lanes at a time. scratch
-// must hold count entries.
+// The fewest remaining decodings for which ge_decode_many uses the IFMA path
+// (field25519_simd.hpp) when it is enabled.
+inline constexpr size_t simd_decode_min = 4;
+// ok[i] = ge_decode(out[i], encodings[i]) for i < count: 16 at a time on the IFMA path when
+// it is enabled, then decode_lanes at a time. scratch must hold count entries.
 void ge_decode_many(ge_p3* out, bool* ok, const uint8_t* const* encodings, size_t count,
                     ge_decoding* scratch) noexcept;
 // The canonical encoding of p.
