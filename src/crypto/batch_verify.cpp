@@ -86,10 +86,10 @@ namespace {
 bool check_range(const batch_workspace& w, size_t first, size_t last) noexcept {
     AINET_ASSERT(first < last && last <= batch_chunk_max);
     ++checks_on_this_thread;
-    scalar sum{};
+    scalar_wide sum{};
     for (size_t j = first; j < last; ++j)
-        sum = scalar_add(sum, scalar_mul(w.z[j], w.s[j]));
-    const scalar b = scalar_negate(sum);
+        scalar_wide_add_product(sum, w.z[j], w.s[j]); // each below 2^381: no overflow
+    const scalar b = scalar_negate(scalar_wide_reduce(sum));
     int8_t b_naf[naf_size];
     int top = wnaf(b_naf, b.data(), base_naf_width);
     const size_t point_first = 2 * first;
@@ -189,7 +189,9 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         std::memcpy(w.z[j].data(), randomness[i], 16);
         w.z[j][0] = static_cast<uint8_t>(w.z[j][0] | 1);
         const scalar k = challenge(r_bytes, request.key.data(), request.message);
-        const scalar zk = scalar_mul(w.z[j], k);
+        scalar_wide product{};
+        scalar_wide_add_product(product, w.z[j], k);
+        const scalar zk = scalar_wide_reduce(product);
 
         const size_t pa = 2 * j;
         const size_t pr = 2 * j + 1;

@@ -7,6 +7,8 @@
 // - the IFMA exponentiation equals the portable one on random and extreme inputs, and batch
 //   verification gives the same verdicts on random honest and corrupted signatures with the
 //   IFMA path on and off (tests/unit/crypto/vectors_test.cpp runs every vector both ways).
+// - scalar_wide (unreduced sums of products, reduced once) equals libsodium's scalar_mul and
+//   scalar_add reduced at every step.
 // The IFMA cases pass trivially (with a warning) on a CPU without AVX-512 IFMA.
 #include "../support/rng.hpp"
 
@@ -15,6 +17,7 @@
 #include "edwards.hpp"
 #include "field25519.hpp"
 #include "field25519_simd.hpp"
+#include "scalar25519.hpp"
 #include "verify_impl.hpp"
 
 #include <catch2/catch.hpp>
@@ -251,5 +254,26 @@ TEST_CASE("batch verdicts are the same with the IFMA path on and off", "[crypto]
             REQUIRE(on[i] == cd::verify_predicate(r.key, r.message, r.sig));
         }
         first += batch;
+    }
+}
+
+TEST_CASE("scalar_wide sums equal per-term reduced sums", "[crypto][field]") {
+    auto rng = ainet::test::seeded_rng(77);
+    for (int round = 0; round < 200; ++round) {
+        cd::scalar_wide wide{};
+        cd::scalar expected{};
+        const size_t terms = round == 0 ? 128 : rng() % 130;
+        for (size_t i = 0; i < terms; ++i) {
+            cd::scalar x{};
+            cd::scalar y{};
+            for (size_t b = 0; b < 16; ++b)
+                x[b] = round == 0 ? 0xff : static_cast<uint8_t>(rng());
+            for (size_t b = 0; b < 32; ++b)
+                y[b] = round == 0 ? 0xff : static_cast<uint8_t>(rng());
+            y[31] &= 0x0f; // below L, as libsodium's scalar_mul wants (round 0: 2^252 - 1)
+            cd::scalar_wide_add_product(wide, x, y);
+            expected = cd::scalar_add(expected, cd::scalar_mul(x, y));
+        }
+        REQUIRE(cd::scalar_wide_reduce(wide) == expected);
     }
 }
