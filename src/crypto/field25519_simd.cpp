@@ -38,21 +38,24 @@ bool portable_forced_by_environment() noexcept {
     return value != nullptr && std::strcmp(value, "1") == 0;
 }
 
-const bool simd_available = cpu_has_ifma();
-std::atomic<bool> simd_enabled{simd_available && !portable_forced_by_environment()};
+// Function-local statics, so that a decoding run during another file's static
+// initialisation still sees the detected values.
+std::atomic<bool>& simd_enabled() noexcept {
+    static std::atomic<bool> enabled{cpu_has_ifma() && !portable_forced_by_environment()};
+    return enabled;
+}
 
 } // namespace
 
 bool field_simd_available() noexcept {
-    return simd_available;
+    static const bool available = cpu_has_ifma();
+    return available;
 }
 
-bool field_simd_enabled() noexcept {
-    return simd_enabled.load(std::memory_order_relaxed);
-}
+bool field_simd_enabled() noexcept { return simd_enabled().load(std::memory_order_relaxed); }
 
 bool set_field_simd_enabled(bool enabled) noexcept {
-    return simd_enabled.exchange(enabled && simd_available, std::memory_order_relaxed);
+    return simd_enabled().exchange(enabled && field_simd_available(), std::memory_order_relaxed);
 }
 
 #if AINET_FIELD_SIMD
