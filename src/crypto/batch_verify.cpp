@@ -58,9 +58,8 @@ struct batch_workspace {
     };
     uint32_t row_start[naf_size + 1];
     digit_entry entries[points_max * naf_digits_max];
-    // Scratch while a chunk is loaded: every request's A (at 2i) and R (at 2i + 1) decoded
-    // together (ge_decode_many interleaves their exponentiations), then each point's non-zero
-    // digits (position, value).
+    // Scratch while a chunk is loaded: every request's A (at 2i) and R (at 2i + 1), decoded
+    // together so ge_decode_many can interleave or vectorise their exponentiations.
     const uint8_t* encodings[points_max];
     ge_decoding decodings[points_max];
     ge_p3 decoded[points_max];
