@@ -58,7 +58,13 @@ struct batch_workspace {
     };
     uint32_t row_start[naf_size + 1];
     digit_entry entries[points_max * naf_digits_max];
-    // Scratch while a chunk is loaded: each point's non-zero digits (position, value).
+    // Scratch while a chunk is loaded: every request's A (at 2i) and R (at 2i + 1), decoded
+    // together so ge_decode_many can interleave or vectorise their exponentiations.
+    const uint8_t* encodings[points_max];
+    ge_decoding decodings[points_max];
+    ge_p3 decoded[points_max];
+    bool decoded_ok[points_max];
+    // Each point's non-zero digits (position, value).
     uint8_t point_digit_count[points_max];
     uint8_t point_digit_position[points_max][naf_digits_max];
     int8_t point_digit_value[points_max][naf_digits_max];
@@ -79,10 +85,10 @@ namespace {
 bool check_range(const batch_workspace& w, size_t first, size_t last) noexcept {
     AINET_ASSERT(first < last && last <= batch_chunk_max);
     ++checks_on_this_thread;
-    scalar sum{};
+    scalar_wide sum{};
     for (size_t j = first; j < last; ++j)
-        sum = scalar_add(sum, scalar_mul(w.z[j], w.s[j]));
-    const scalar b = scalar_negate(sum);
+        scalar_wide_add_product(sum, w.z[j], w.s[j]); // each below 2^381: no overflow
+    const scalar b = scalar_negate(scalar_wide_reduce(sum));
     int8_t b_naf[naf_size];
     int top = wnaf(b_naf, b.data(), base_naf_width);
     const size_t point_first = 2 * first;
@@ -157,18 +163,24 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
     uint8_t randomness[batch_chunk_max][16];
     randombytes_buf(randomness, 16 * requests.size());
 
+    for (size_t i = 0; i < requests.size(); ++i) {
+        w.encodings[2 * i] = requests[i].key.data();
+        w.encodings[2 * i + 1] = requests[i].sig.data();
+    }
+    ge_decode_many(w.decoded, w.decoded_ok, w.encodings, 2 * requests.size(), w.decodings);
+
     size_t count = 0; // valid-looking signatures placed in the workspace
     for (size_t i = 0; i < requests.size(); ++i) {
         const verify_request& request = requests[i];
         verdicts[i] = false;
         const uint8_t* r_bytes = request.sig.data();
         const uint8_t* s_bytes = request.sig.data() + 32;
-        ge_p3 a;
-        ge_p3 r;
-        if (!scalar_is_canonical(s_bytes) || !ge_decode(a, request.key.data()) ||
-            encoding_is_small_order(request.key.data()) || !ge_decode(r, r_bytes) ||
+        if (!scalar_is_canonical(s_bytes) || !w.decoded_ok[2 * i] ||
+            encoding_is_small_order(request.key.data()) || !w.decoded_ok[2 * i + 1] ||
             encoding_is_small_order(r_bytes))
             continue; // rules 1-3 fail: invalid, no need to batch it
+        const ge_p3& a = w.decoded[2 * i];
+        const ge_p3& r = w.decoded[2 * i + 1];
         const size_t j = count++;
         w.request_index[j] = static_cast<uint32_t>(i);
         std::memcpy(w.s[j].data(), s_bytes, 32);
@@ -176,7 +188,9 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
         std::memcpy(w.z[j].data(), randomness[i], 16);
         w.z[j][0] = static_cast<uint8_t>(w.z[j][0] | 1);
         const scalar k = challenge(r_bytes, request.key.data(), request.message);
-        const scalar zk = scalar_mul(w.z[j], k);
+        scalar_wide product{};
+        scalar_wide_add_product(product, w.z[j], k);
+        const scalar zk = scalar_wide_reduce(product);
 
         const size_t pa = 2 * j;
         const size_t pr = 2 * j + 1;

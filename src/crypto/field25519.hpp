@@ -10,12 +10,15 @@
 // is public. Pure functions of their arguments: any thread, no allocation, all constexpr so the
 // curve constants are computed (and checked) at compile time.
 //
-// Limb bounds, which every caller relies on (checked by reasoning, kept simple on purpose):
-// - fe_mul, fe_sq and fe_sub return limbs below 2^52 ("carried");
+// Limb bounds, which every caller relies on (checked by reasoning below and by the
+// "limb bounds" unit test at the extremes):
+// - fe_mul, fe_sq and fe_sub return limbs below 2^51 + 2^15 ("carried");
 // - fe_add does not carry: the sum of two carried elements has limbs below 2^53;
-// - fe_mul and fe_sq accept limbs below 2^56; fe_sub accepts a subtrahend below 2^55.
-// Point formulas (edwards.hpp) never add more than two carried elements before a multiply or a
-// subtraction, so these bounds hold with room to spare.
+// - fe_sub_lazy does not carry either: minuend carried or a sum of two carried elements,
+//   subtrahend carried, result below 2^54;
+// - fe_mul and fe_sq accept limbs below 2^54; fe_sub accepts a subtrahend below 2^55.
+// Point formulas (edwards.hpp) never feed a multiplication more than one fe_add or
+// fe_sub_lazy away from carried elements, so these bounds hold.
 
 #include <array>
 #include <cstddef>
@@ -80,19 +83,31 @@ AINET_FE_INLINE constexpr fe fe_sub(const fe& f, const fe& g) noexcept {
 
 AINET_FE_INLINE constexpr fe fe_neg(const fe& f) noexcept { return fe_sub(fe_zero(), f); }
 
-// Reduces five 128-bit column sums (each below 2^119) to a carried element.
+// f - g computed as f + 4p - g without a carry pass, for a difference that goes straight into
+// a multiplication: 4p has limbs just below 2^53, above any carried g's, so no limb wraps, and
+// f + 4p stays below 2^54 for f below 2^53. Saves the carry pass of fe_sub (a point addition
+// has three such differences).
+AINET_FE_INLINE constexpr fe fe_sub_lazy(const fe& f, const fe& g) noexcept {
+    constexpr uint64_t p4_0 = (fe_mask51 - 18) * 4; // 4 * (2^51 - 19)
+    constexpr uint64_t p4_i = fe_mask51 * 4;        // 4 * (2^51 - 1)
+    return fe{{f.v[0] + p4_0 - g.v[0], f.v[1] + p4_i - g.v[1], f.v[2] + p4_i - g.v[2],
+               f.v[3] + p4_i - g.v[3], f.v[4] + p4_i - g.v[4]}};
+}
+
+// Reduces five 128-bit column sums to a carried element. For factors with limbs below 2^54
+// every column is below 77 * 2^108 < 2^115 (column 4 below 5 * 2^108), so each carry fits 64
+// bits and so does 19 times the top carry; 64-bit carries cost fewer instructions than
+// 128-bit ones and this runs once per multiplication.
 AINET_FE_INLINE constexpr fe fe_reduce_wide(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) noexcept {
-    r1 += r0 >> 51;
-    r2 += r1 >> 51;
-    r3 += r2 >> 51;
-    r4 += r3 >> 51;
-    const u128 top = r4 >> 51; // below 2^68: fold with 128-bit arithmetic
-    const u128 low0 = (static_cast<uint64_t>(r0) & fe_mask51) + top * 19;
-    fe h{{static_cast<uint64_t>(low0) & fe_mask51,
-          (static_cast<uint64_t>(r1) & fe_mask51) + static_cast<uint64_t>(low0 >> 51),
-          static_cast<uint64_t>(r2) & fe_mask51, static_cast<uint64_t>(r3) & fe_mask51,
-          static_cast<uint64_t>(r4) & fe_mask51}};
-    return h;
+    r1 += static_cast<uint64_t>(r0 >> 51);
+    r2 += static_cast<uint64_t>(r1 >> 51);
+    r3 += static_cast<uint64_t>(r2 >> 51);
+    r4 += static_cast<uint64_t>(r3 >> 51);
+    const uint64_t top = static_cast<uint64_t>(r4 >> 51); // below 2^57.4
+    const uint64_t low0 = (static_cast<uint64_t>(r0) & fe_mask51) + top * 19;
+    return fe{{low0 & fe_mask51, (static_cast<uint64_t>(r1) & fe_mask51) + (low0 >> 51),
+               static_cast<uint64_t>(r2) & fe_mask51, static_cast<uint64_t>(r3) & fe_mask51,
+               static_cast<uint64_t>(r4) & fe_mask51}};
 }
 
 AINET_FE_INLINE constexpr fe fe_mul(const fe& f, const fe& g) noexcept {
@@ -109,11 +124,12 @@ AINET_FE_INLINE constexpr fe fe_mul(const fe& f, const fe& g) noexcept {
 
 AINET_FE_INLINE constexpr fe fe_sq(const fe& f) noexcept {
     const uint64_t f0_2 = f.v[0] * 2, f1_2 = f.v[1] * 2;
-    const uint64_t f3_38 = f.v[3] * 38, f3_19 = f.v[3] * 19, f4_19 = f.v[4] * 19;
+    const uint64_t f3_38 = f.v[3] * 38, f3_19 = f.v[3] * 19, f4_19 = f.v[4] * 19,
+                   f4_38 = f.v[4] * 38;
     const u128 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
-    const u128 r0 = f0 * f.v[0] + f1 * (f.v[4] * 38) + f2 * f3_38;
-    const u128 r1 = u128{f0_2} * f.v[1] + f2 * (f.v[4] * 38) + f3 * f3_19;
-    const u128 r2 = u128{f0_2} * f.v[2] + f1 * f.v[1] + f3 * (f.v[4] * 38);
+    const u128 r0 = f0 * f.v[0] + f1 * f4_38 + f2 * f3_38;
+    const u128 r1 = u128{f0_2} * f.v[1] + f2 * f4_38 + f3 * f3_19;
+    const u128 r2 = u128{f0_2} * f.v[2] + f1 * f.v[1] + f3 * f4_38;
     const u128 r3 = u128{f0_2} * f.v[3] + u128{f1_2} * f.v[2] + f4 * f4_19;
     const u128 r4 = u128{f0_2} * f.v[4] + u128{f1_2} * f.v[3] + f2 * f.v[2];
     return fe_reduce_wide(r0, r1, r2, r3, r4);
@@ -156,6 +172,61 @@ constexpr fe fe_invert(const fe& z) noexcept {
 constexpr fe fe_pow22523(const fe& z) noexcept {
     const auto parts = fe_pow_2_250_1(z);
     return fe_mul(fe_sq_times(parts.z_2_250_1, 2), z);
+}
+
+// z[k]^(2^252 - 3) for every k < Lanes, the same chain as fe_pow22523 run on Lanes independent
+// inputs in lock step. One chain is bound by the latency of a squaring (each one waits for the
+// previous), which leaves most of the multiplier idle; independent chains interleaved in one
+// instruction stream fill it. Point decoding spends almost all its time here.
+template <size_t Lanes>
+constexpr void fe_pow22523_lanes(fe (&z)[Lanes]) noexcept {
+    using lanes = fe[Lanes];
+    const auto sq_times = [](lanes& f, int count) {
+        for (int i = 0; i < count; ++i)
+            for (size_t k = 0; k < Lanes; ++k)
+                f[k] = fe_sq(f[k]);
+    };
+    const auto mul = [](lanes& out, const lanes& f, const lanes& g) {
+        for (size_t k = 0; k < Lanes; ++k)
+            out[k] = fe_mul(f[k], g[k]);
+    };
+    lanes z2, z9, z11, z_5_0, z_10_0, z_50_0, t, u;
+    for (size_t k = 0; k < Lanes; ++k)
+        z2[k] = fe_sq(z[k]);
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = z2[k];
+    sq_times(t, 2);
+    mul(z9, t, z);
+    mul(z11, z9, z2);
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = fe_sq(z11[k]);
+    mul(z_5_0, t, z9); // 2^5 - 1
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = z_5_0[k];
+    sq_times(t, 5);
+    mul(z_10_0, t, z_5_0); // 2^10 - 1
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = z_10_0[k];
+    sq_times(t, 10);
+    mul(u, t, z_10_0); // 2^20 - 1
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = u[k];
+    sq_times(t, 20);
+    mul(t, t, u); // 2^40 - 1
+    sq_times(t, 10);
+    mul(z_50_0, t, z_10_0); // 2^50 - 1
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = z_50_0[k];
+    sq_times(t, 50);
+    mul(u, t, z_50_0); // 2^100 - 1
+    for (size_t k = 0; k < Lanes; ++k)
+        t[k] = u[k];
+    sq_times(t, 100);
+    mul(t, t, u); // 2^200 - 1
+    sq_times(t, 50);
+    mul(t, t, z_50_0); // 2^250 - 1
+    sq_times(t, 2);
+    mul(z, t, z); // 2^252 - 3
 }
 
 // The canonical 32-byte little-endian encoding (value fully reduced below p, bit 255 clear).

@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <cstring>
+
 namespace ainet::crypto::detail {
 
 namespace {
@@ -50,6 +52,35 @@ scalar scalar_add(const scalar& x, const scalar& y) noexcept {
 scalar scalar_negate(const scalar& x) noexcept {
     scalar out{};
     crypto_core_ed25519_scalar_negate(out.data(), x.data());
+    return out;
+}
+
+void scalar_wide_add_product(scalar_wide& acc, const scalar& x, const scalar& y) noexcept {
+    __extension__ typedef unsigned __int128 u128;
+    uint64_t xw[2];
+    uint64_t yw[4];
+    std::memcpy(xw, x.data(), 16); // little-endian words on every target ainet builds for
+    std::memcpy(yw, y.data(), 32);
+    for (size_t i = 0; i < 2; ++i) {
+        uint64_t carry = 0;
+        for (size_t j = 0; j < 4; ++j) {
+            const u128 t = u128{xw[i]} * yw[j] + acc.words[i + j] + carry;
+            acc.words[i + j] = static_cast<uint64_t>(t);
+            carry = static_cast<uint64_t>(t >> 64);
+        }
+        for (size_t k = i + 4; k < 8 && carry != 0; ++k) {
+            const u128 t = u128{acc.words[k]} + carry;
+            acc.words[k] = static_cast<uint64_t>(t);
+            carry = static_cast<uint64_t>(t >> 64);
+        }
+    }
+}
+
+scalar scalar_wide_reduce(const scalar_wide& acc) noexcept {
+    uint8_t bytes[64];
+    std::memcpy(bytes, acc.words, 64);
+    scalar out{};
+    crypto_core_ed25519_scalar_reduce(out.data(), bytes);
     return out;
 }
 

@@ -25,4 +25,16 @@ using scalar = std::array<uint8_t, 32>;
 [[nodiscard]] scalar scalar_add(const scalar& x, const scalar& y) noexcept;
 [[nodiscard]] scalar scalar_negate(const scalar& x) noexcept;
 
+// An unreduced sum of products, 512 bits little-endian, for sums like sum z_j S_j that
+// would otherwise cost a reduction mod L per term: the products are added with plain integer
+// arithmetic and reduced once.
+struct scalar_wide {
+    uint64_t words[8];
+};
+// acc += x * y for x below 2^128 (bytes 16..31 zero) and y below 2^256. The caller keeps the
+// sum below 2^512 (up to 2^128 such products).
+void scalar_wide_add_product(scalar_wide& acc, const scalar& x, const scalar& y) noexcept;
+// acc mod L.
+[[nodiscard]] scalar scalar_wide_reduce(const scalar_wide& acc) noexcept;
+
 } // namespace ainet::crypto::detail

@@ -17,12 +17,17 @@ bool verify_predicate(const public_key& key, bytes_view message, const signature
     if (!scalar_is_canonical(s_bytes))
         return false;
     // Rules 2 and 3: canonical encodings of curve points, neither of small order.
-    ge_p3 a;
-    ge_p3 r;
-    if (!ge_decode(a, key.data()) || encoding_is_small_order(key.data()))
+    // Both decoded together: their exponentiations interleave (ge_decode_many).
+    ge_p3 points[2];
+    bool ok[2];
+    const uint8_t* encodings[2] = {key.data(), r_bytes};
+    ge_decoding scratch[2];
+    ge_decode_many(points, ok, encodings, 2, scratch);
+    if (!ok[0] || encoding_is_small_order(key.data()) || !ok[1] ||
+        encoding_is_small_order(r_bytes))
         return false;
-    if (!ge_decode(r, r_bytes) || encoding_is_small_order(r_bytes))
-        return false;
+    const ge_p3& a = points[0];
+    const ge_p3& r = points[1];
     // Rule 4: [8]([S]B - [k]A - R) = identity.
     const scalar k = challenge(r_bytes, key.data(), message);
     const ge_p3 q = ge_double_scalarmult_vartime(s_bytes, a, k.data());

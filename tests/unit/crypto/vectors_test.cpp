@@ -10,6 +10,7 @@
 #include <ainet/core/encoding.hpp>
 
 #include "batch_impl.hpp"
+#include "field25519_simd.hpp"
 #include "verify_impl.hpp"
 
 #include <catch2/catch.hpp>
@@ -117,10 +118,19 @@ bool verdict(const std::vector<uint8_t>& key, const std::vector<uint8_t>& messag
     std::copy(sig.begin(), sig.end(), s.begin());
     const bool single = verify_raw(k, message, s);
     const verify_request request{k, message, s};
-    bool batch = !single;
-    verify_batch({&request, 1}, {&batch, 1});
-    CHECK(batch == single);
-    check_batches(request, single);
+    // Both field paths (portable, and AVX-512 IFMA decoding where the CPU has it) must give
+    // the same verdicts, alone and in batches large enough for the IFMA path.
+    for (const bool simd : {false, true}) {
+        if (simd && !crypto::detail::field_simd_available())
+            continue;
+        const crypto::detail::field_simd_scope path(simd);
+        INFO("IFMA path " << (simd ? "on" : "off"));
+        CHECK(verify_raw(k, message, s) == single);
+        bool batch = !single;
+        verify_batch({&request, 1}, {&batch, 1});
+        CHECK(batch == single);
+        check_batches(request, single);
+    }
     return single;
 }
 
