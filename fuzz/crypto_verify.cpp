@@ -1,5 +1,6 @@
 // Fuzzes verification. Single and batch verification must give the same verdict on every
-// input, alone and inside larger batches (with the IFMA decoding path on and off), since the
+// input, alone and inside larger batches (with the IFMA decoding path on and off, and through
+// the large-batch Pippenger check), since the
 // batch verifier is only correct if it never disagrees with the single one
 // (docs/protocol/signing.md, "The verification predicate").
 //
@@ -14,6 +15,7 @@
 #include <ainet/crypto/ed25519.hpp>
 
 #include "batch_impl.hpp"
+#include "batch_pippenger.hpp"
 #include "edwards.hpp"
 #include "field25519_simd.hpp"
 #include "scalar25519.hpp"
@@ -91,6 +93,10 @@ bool alone_in_engine(const verify_request& r) {
 void check_agreement(const verify_request& r, const verify_request& neighbour, bool expected) {
     if (single(r) != expected || alone_in_engine(r) != expected ||
         in_batch(r, neighbour) != expected)
+        std::abort();
+    // The large-batch equation (Pippenger) must say "all valid" exactly when all are.
+    const std::array<verify_request, 2> pair = {neighbour, r};
+    if (cd::pippenger_all_valid(pair) != (expected && single(neighbour)))
         std::abort();
     // A batch of three decodes six points, enough for the AVX-512 IFMA path where the CPU
     // has it (the default above): the portable path must agree.

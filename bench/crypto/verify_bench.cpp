@@ -10,11 +10,14 @@
 // Run: build-release/bench/bench_crypto --benchmark_min_time=1
 #include <ainet/crypto/ed25519.hpp>
 
+#include "batch_impl.hpp"
+#include "batch_pippenger.hpp"
 #include "field25519_simd.hpp"
 #include "verify_impl.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <ctime>
 #include <cstdint>
 #include <memory>
@@ -25,7 +28,7 @@ using namespace ainet::crypto;
 
 namespace {
 
-constexpr size_t corpus_size = 1024;
+constexpr size_t corpus_size = 4096;
 
 struct corpus {
     std::vector<std::vector<uint8_t>> messages;
@@ -128,6 +131,49 @@ void own_batch(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 
+// The two multi-scalar multiplications alone on the same batches, for the crossover
+// (batch_pippenger.hpp: pippenger_batch_min): Straus chunks vs one Pippenger check.
+template <class Check>
+void batch_method(benchmark::State& state, Check check) {
+    const auto& c = signatures();
+    const size_t batch = static_cast<size_t>(state.range(0));
+    size_t first = 0;
+    const auto start = bench_clock::now();
+    for (auto _ : state) {
+        if (first + batch > corpus_size)
+            first = 0;
+        if (!check(std::span(c.requests).subspan(first, batch)))
+            state.SkipWithError("an honest batch was rejected");
+        first += batch;
+    }
+    report_ratio(state, per_second(state.iterations() * batch, start));
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+}
+
+void BM_batch_straus(benchmark::State& state) {
+    auto workspace = crypto::detail::make_batch_workspace();
+    std::vector<uint8_t> verdicts(static_cast<size_t>(state.range(0)));
+    batch_method(state, [&](std::span<const verify_request> requests) {
+        std::unique_ptr<bool[]> v(new bool[requests.size()]);
+        crypto::detail::batch_verify_straus(*workspace, requests,
+                                            std::span<bool>(v.get(), requests.size()));
+        return std::all_of(v.get(), v.get() + requests.size(), [](bool b) { return b; });
+    });
+}
+void BM_batch_pippenger(benchmark::State& state) {
+    batch_method(state, [](std::span<const verify_request> requests) {
+        return crypto::detail::pippenger_all_valid(requests);
+    });
+}
+void BM_batch_straus_portable(benchmark::State& state) {
+    const crypto::detail::field_simd_scope portable(false);
+    BM_batch_straus(state);
+}
+void BM_batch_pippenger_portable(benchmark::State& state) {
+    const crypto::detail::field_simd_scope portable(false);
+    BM_batch_pippenger(state);
+}
+
 void BM_own_single(benchmark::State& state) { own_single(state); }
 void BM_own_batch(benchmark::State& state) { own_batch(state); }
 
@@ -148,5 +194,10 @@ BENCHMARK(BM_own_single_portable);
 BENCHMARK(BM_own_batch)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(256);
 BENCHMARK(BM_own_batch_portable)
     ->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(256);
+
+BENCHMARK(BM_batch_straus)->RangeMultiplier(2)->Range(64, 4096);
+BENCHMARK(BM_batch_pippenger)->RangeMultiplier(2)->Range(64, 4096);
+BENCHMARK(BM_batch_straus_portable)->RangeMultiplier(2)->Range(64, 4096);
+BENCHMARK(BM_batch_pippenger_portable)->RangeMultiplier(2)->Range(64, 4096);
 
 BENCHMARK_MAIN();

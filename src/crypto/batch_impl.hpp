@@ -29,6 +29,10 @@ using batch_workspace_ptr = std::unique_ptr<batch_workspace, batch_workspace_del
 // verdicts.size() == requests.size().
 void batch_verify(batch_workspace& workspace, std::span<const verify_request> requests,
                   std::span<bool> verdicts) noexcept;
+// batch_verify without the large-batch Pippenger check: Straus chunks only (benchmarks measure
+// the crossover with it).
+void batch_verify_straus(batch_workspace& workspace, std::span<const verify_request> requests,
+                         std::span<bool> verdicts) noexcept;
 
 // Counters for tests and benchmarks: multi-scalar multiplications evaluated on this thread
 // since it started (each batch check, including those of the bisection).

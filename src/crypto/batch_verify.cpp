@@ -13,6 +13,7 @@
 // B scalar is recomputed per half): a failing range whose left half passes has a failing right
 // half without checking it, so one forgery among n costs about log2(n) extra checks.
 #include "batch_impl.hpp"
+#include "batch_pippenger.hpp"
 
 #include "edwards.hpp"
 #include "scalar25519.hpp"
@@ -220,8 +221,8 @@ void verify_chunk(batch_workspace& w, std::span<const verify_request> requests,
 
 } // namespace
 
-void batch_verify(batch_workspace& workspace, std::span<const verify_request> requests,
-                  std::span<bool> verdicts) noexcept {
+void batch_verify_straus(batch_workspace& workspace, std::span<const verify_request> requests,
+                         std::span<bool> verdicts) noexcept {
     AINET_ASSERT(verdicts.size() == requests.size());
     // randombytes_buf needs libsodium initialised; sodium_init takes a lock, so only once.
     static const bool sodium_ready = sodium_init() >= 0;
@@ -230,6 +231,23 @@ void batch_verify(batch_workspace& workspace, std::span<const verify_request> re
         const size_t size = std::min(batch_chunk_max, requests.size() - first);
         verify_chunk(workspace, requests.subspan(first, size), verdicts.subspan(first, size));
     }
+}
+
+void batch_verify(batch_workspace& workspace, std::span<const verify_request> requests,
+                  std::span<bool> verdicts) noexcept {
+    AINET_ASSERT(verdicts.size() == requests.size());
+    // Large batches: one Pippenger check of everything; only a failing batch (or one holding
+    // a malformed signature) goes on to the chunked Straus path, which finds the culprits.
+    if (requests.size() >= pippenger_batch_min) {
+        static const bool sodium_ready = sodium_init() >= 0;
+        AINET_ASSERT_MSG(sodium_ready, "libsodium could not initialise");
+        ++checks_on_this_thread;
+        if (pippenger_all_valid(requests)) {
+            std::fill(verdicts.begin(), verdicts.end(), true);
+            return;
+        }
+    }
+    batch_verify_straus(workspace, requests, verdicts);
 }
 
 } // namespace ainet::crypto::detail

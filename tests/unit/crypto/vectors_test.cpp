@@ -10,6 +10,7 @@
 #include <ainet/core/encoding.hpp>
 
 #include "batch_impl.hpp"
+#include "batch_pippenger.hpp"
 #include "field25519_simd.hpp"
 #include "verify_impl.hpp"
 
@@ -93,6 +94,14 @@ void check_batches(const verify_request& request, bool expected) {
     crypto::detail::batch_verify(*workspace, {&request, 1}, {&alone, 1});
     CHECK(alone == expected);
     const auto& pool = honest().requests;
+    // The large-batch equation (Pippenger) answers "all valid" exactly when the vector is.
+    CHECK(crypto::detail::pippenger_all_valid({&request, 1}) == expected);
+    for (size_t batch_size : {size_t{5}, size_t{64}}) {
+        std::vector<verify_request> requests(pool.begin(), pool.begin() + batch_size - 1);
+        requests.insert(requests.begin() + static_cast<ptrdiff_t>(batch_size / 2), request);
+        INFO("Pippenger batch of " << batch_size);
+        CHECK(crypto::detail::pippenger_all_valid(requests) == expected);
+    }
     for (size_t batch_size : {size_t{2}, size_t{5}, size_t{64}}) {
         for (size_t position : {size_t{0}, batch_size / 2, batch_size - 1}) {
             std::vector<verify_request> requests(pool.begin(), pool.begin() + batch_size - 1);
