@@ -9,12 +9,11 @@
 # Usage: messaging_test.sh AINETCTL AINETD
 set -euo pipefail
 
+HERE=$(dirname "$(realpath "$0")")
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/messaging-test.XXXXXX")
-BASE=$((20000 + RANDOM % 20000))
-A_UDP=$BASE; A_HTTP=$((BASE + 1)); B_UDP=$((BASE + 2)); B_HTTP=$((BASE + 3))
-A_PID=; B_PID=; SENDER_PID=
+SENDER_PID=; A_PID=; B_PID=
 cleanup() {
     for pid in $SENDER_PID $A_PID $B_PID; do
         kill -KILL "$pid" 2>/dev/null || true
@@ -32,41 +31,10 @@ die() {
     exit 1
 }
 
-a=$("$AINETCTL" keygen --out a.key)
-b=$("$AINETCTL" keygen --out b.key)
-cat > bootstrap.json <<JSON
-{"version": 1, "nodes": [
-  {"public_key": "$a", "udp": "127.0.0.1:$A_UDP", "http": "127.0.0.1:$A_HTTP"},
-  {"public_key": "$b", "udp": "127.0.0.1:$B_UDP", "http": "127.0.0.1:$B_HTTP"}]}
-JSON
-for n in a b; do
-    udp=$A_UDP; http=$A_HTTP
-    [[ $n == b ]] && { udp=$B_UDP; http=$B_HTTP; }
-    cat > $n.json <<JSON
-{"key_file": "$n.key", "udp_listen": "127.0.0.1:$udp", "http_listen": "127.0.0.1:$http",
- "data_dir": "state-$n", "shard_count": 2, "bootstrap_file": "bootstrap.json",
- "limits": {"recv_buffer_count": 1024}}
-JSON
-done
+source "$HERE/two_nodes.sh"
 
-start() { # start a|b: starts the node, waits (bounded) for its start-up line
-    local n=$1
-    rm -f $n.log
-    "$AINETD" --config $n.json 2> $n.log &
-    local pid=$!
-    if [[ $n == a ]]; then A_PID=$pid; else B_PID=$pid; fi
-    local tries=0
-    until grep -qs ' started node_id=' $n.log; do
-        kill -0 "$pid" 2>/dev/null || die "ainetd $n exited early: $(cat $n.log)"
-        (( ++tries <= 100 )) || die "ainetd $n did not start in 10 s"
-        sleep 0.1
-    done
-}
-A="127.0.0.1:$A_HTTP"
-B="127.0.0.1:$B_HTTP"
-
-start a
-start b
+start_node a
+start_node b
 
 step "send A -> B, recv on B in order, each once with --ack"
 for i in 1 2 3 4 5; do
@@ -118,7 +86,7 @@ kill -KILL "$B_PID"
 wait "$B_PID" 2>/dev/null || true
 B_PID=
 sleep 0.5
-start b
+start_node b
 wait "$SENDER_PID" || true
 SENDER_PID=
 accepted=$(wc -l < accepted.txt)
@@ -143,8 +111,8 @@ for i in 1 2 3; do
         || die "send kept-$i while B is down"
 done
 kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null || true; A_PID=
-start a
-start b
+start_node a
+start_node b
 : > kept.txt
 tries=0
 until [[ "$(tr '\n' ' ' < kept.txt)" == "kept-1 kept-2 kept-3 " ]]; do
