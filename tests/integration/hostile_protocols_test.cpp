@@ -25,7 +25,9 @@
 #include <ainet/sync/messages.hpp>
 #include <ainet/wire/header.hpp>
 
+#include "../unit/config/temp_dir.hpp"
 #include "../unit/support/rng.hpp"
+#include "ainetd_process.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -62,6 +64,9 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 using bytes = std::vector<uint8_t>;
 
+using test::read_text;
+using test::write_text;
+
 namespace {
 
 crypto::key_pair keys_for(uint8_t n) {
@@ -73,71 +78,16 @@ crypto::key_pair keys_for(uint8_t n) {
     return crypto::key_pair::from_seed(s);
 }
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "ainet-hostile-proto.XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
-void write_text(const fs::path& p, const std::string& text) {
-    std::ofstream out(p);
-    out << text;
-    REQUIRE(out.good());
-}
 
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
-struct ainetd_process {
-    fs::path dir;
+struct ainetd_process : test::ainetd_process {
     std::string host;
     uint16_t udp_port = 0;
     uint16_t http_port = 0;
-    pid_t pid = -1;
 
     std::string udp() const { return host + ":" + std::to_string(udp_port); }
     std::string http() const { return host + ":" + std::to_string(http_port); }
-
-    void start() {
-        const char* binary = std::getenv("AINETD");
-        REQUIRE(binary != nullptr);
-        pid = ::fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            const int log = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (log >= 0) {
-                ::dup2(log, 1);
-                ::dup2(log, 2);
-            }
-            const std::string config = (dir / "node.json").string();
-            ::execl(binary, binary, "--config", config.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    bool running() {
-        if (pid <= 0)
-            return false;
-        int status = 0;
-        return ::waitpid(pid, &status, WNOHANG) == 0;
-    }
-    ~ainetd_process() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-        }
-    }
 };
 
 std::unique_ptr<httplib::Client> client(const ainetd_process& d) {
@@ -474,7 +424,7 @@ TEST_CASE("a running ainetd survives hostile membership, sync and reliable datag
               << std::endl;
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + 9);
 
-    temp_dir tmp;
+    test::temp_dir tmp;
     std::srand(static_cast<unsigned>(::getpid() ^ std::time(nullptr)));
     const auto base = static_cast<uint16_t>(20000 + (std::rand() % 20000) * 2);
     // Distinct 127.x/16 netgroups per node and one for the stranger; x varies with the pid so
@@ -499,7 +449,7 @@ TEST_CASE("a running ainetd survives hostile membership, sync and reliable datag
                                   to_hex(key_b.id().bytes) + "\",\"udp\":\"" + b.udp() +
                                   "\",\"http\":\"" + b.http() + "\"}]}";
     for (auto* d : {&a, &b}) {
-        d->dir = tmp.path / (d == &a ? "a" : "b");
+        d->dir = tmp.path() / (d == &a ? "a" : "b");
         fs::create_directories(d->dir);
         REQUIRE(crypto::save_key_file(d->dir / "node.key", d == &a ? key_a : key_b));
         write_text(d->dir / "bootstrap.json", bootstrap);

@@ -14,6 +14,9 @@
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/discovery/bootstrap_document.hpp>
 
+#include "../unit/config/temp_dir.hpp"
+#include "ainetd_process.hpp"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -38,6 +41,9 @@
 using namespace ainet;
 namespace fs = std::filesystem;
 
+using test::read_text;
+using test::write_text;
+
 namespace {
 
 crypto::key_pair keys_for(uint8_t group, uint8_t n) {
@@ -57,64 +63,13 @@ uint16_t random_port_base() {
     return static_cast<uint16_t>(20000 + (std::rand() % 20000) * 2);
 }
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "ainet-membership.XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
-void write_text(const fs::path& p, const std::string& text) {
-    std::ofstream out(p);
-    out << text;
-    REQUIRE(out.good());
-}
 
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
-// One ainetd process: its directory, config and log.
-struct ainetd_process {
-    fs::path dir;
+// One ainetd process with the addresses it listens on.
+struct ainetd_process : test::ainetd_process {
     std::string udp;
     std::string http;
-    pid_t pid = -1;
-
-    void start() {
-        const char* binary = std::getenv("AINETD");
-        REQUIRE(binary != nullptr);
-        pid = ::fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            const int log = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (log >= 0) {
-                ::dup2(log, 1);
-                ::dup2(log, 2);
-            }
-            const std::string config = (dir / "node.json").string();
-            ::execl(binary, binary, "--config", config.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    void kill(int signal) {
-        if (pid <= 0)
-            return;
-        ::kill(pid, signal);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        pid = -1;
-    }
-    ~ainetd_process() { kill(SIGKILL); }
 };
 
 std::pair<std::string, int> split(const std::string& address) {
@@ -220,7 +175,7 @@ unix_ms wall() { return unix_ms{static_cast<int64_t>(std::time(nullptr)) * 1000}
 TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a crash and a "
           "restart") {
     REQUIRE(crypto::init());
-    temp_dir tmp;
+    test::temp_dir tmp;
     const uint16_t port = random_port_base();
     constexpr int node_count = 5;
     std::vector<crypto::key_pair> keys;
@@ -238,7 +193,7 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
         // Node 3 listens on wildcards (other ports: 0.0.0.0 covers every 127.x address) and
         // takes part through its membership.advertise_* addresses.
         const bool wildcard = i == 3;
-        write_node(*nodes[i], tmp.path / ("n" + std::to_string(i)), keys[i], i + 1,
+        write_node(*nodes[i], tmp.path() / ("n" + std::to_string(i)), keys[i], i + 1,
                    static_cast<uint16_t>(wildcard ? port + 2 : port), boot, wildcard);
         nodes[i]->start();
     }
@@ -327,7 +282,7 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
 
 TEST_CASE("a node rejects and counts hostile bootstrap lists and merges nothing from them") {
     REQUIRE(crypto::init());
-    temp_dir tmp;
+    test::temp_dir tmp;
     const uint16_t port = random_port_base();
 
     // Fake nodes the hostile lists describe: none may ever show up at the victim.
@@ -396,7 +351,7 @@ TEST_CASE("a node rejects and counts hostile bootstrap lists and merges nothing 
     }
 
     ainetd_process node;
-    write_node(node, tmp.path / "victim", keys_for(2, 0), 30, port, bootstrap_json(statics));
+    write_node(node, tmp.path() / "victim", keys_for(2, 0), 30, port, bootstrap_json(statics));
     node.start();
 
     const auto counted = [&] {
