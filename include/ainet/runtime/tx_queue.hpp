@@ -30,7 +30,7 @@ namespace ainet::runtime {
 class rx_buffer_lender {
 public:
     // Lends the receive buffer that holds data (a datagram delivered in the current
-    // on_datagrams call) until release(id): returns the same bytes, writable, and the buffer's
+    // on_datagrams call) until give_back(id): returns the same bytes, writable, and the buffer's
     // id; or nullptr when data is not in a lendable buffer or too many buffers are out.
     [[nodiscard]] virtual uint8_t* lend(const uint8_t* data, uint32_t& id) noexcept = 0;
     virtual void give_back(uint32_t id) noexcept = 0;
