@@ -19,6 +19,8 @@
 //   relay_data(dst, src, hop) ->  session? rate ok? src == session id? hop >= 2? route(dst)?
 //                                 forwarded with hop - 1, else dropped and counted by reason
 //
+// Forwards go through datagram_sink::forward(), so a sink that can (the runtime's tx_queue)
+// sends the received bytes from the receive buffer with only the hop limit rewritten in place.
 // Unauthenticated datagrams never get a reply larger than themselves, and challenges are
 // budgeted per second so the relay cannot be used to reflect floods. Forwarding allocates
 // nothing (a test holds it to zero allocations); routes live in a route_table preallocated for

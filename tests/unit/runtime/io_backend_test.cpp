@@ -1,6 +1,10 @@
 // Goal: both io backends deliver exactly what was sent over loopback (sources, payloads, per
-// destination order), split GRO trains, build GSO trains, count every drop by reason, and wake
-// from another thread. The same cases run against each backend.
+// destination order), split GRO trains, build GSO trains, forward zero-copy from lent receive
+// buffers (falling back to copies, never leaking a buffer, allocating nothing), count every
+// drop by reason, and wake from another thread. The same cases run against each backend.
+#define AINET_COUNT_ALLOCATIONS_DEFINE
+#include "../support/allocation_counter.hpp"
+
 #include <ainet/runtime/io_backend.hpp>
 
 #include "../../../src/runtime/io_common.hpp"
@@ -259,7 +263,11 @@ void run_backend_cases(backend_kind kind) {
         single(17);
         train(30, 64, 0);
         forwarder fw(tx, a.local_endpoint(), b.local_endpoint());
+        // Receiving, forwarding from lent buffers, sending and giving the buffers back
+        // allocate nothing.
+        const uint64_t allocations_before = test::allocation_count();
         forward_until(*backend, tx, fw, sent.size(), 1024);
+        CHECK(test::allocation_count() == allocations_before);
         REQUIRE(fw.seen == sent.size());
         CHECK(tx.free_slots() == 1024);
         CHECK(tx.lent_count() == 0);
