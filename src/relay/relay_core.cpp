@@ -43,10 +43,10 @@ wire::hello sign_hello(const crypto::key_pair& keys, const wire::hello_challenge
 relay_core::relay_core(const relay_config& config, const crypto::key_pair& identity,
                        const crypto::mac_key& cookie_key, relay_counters& counters)
     : m_config(config), m_identity(identity), m_cookie_key(cookie_key), m_counters(counters),
+      m_routes(config.route_count_max),
       m_challenge_budget{config.challenges_per_second, instant{}},
       m_verify_budget{config.verifications_per_second, instant{}} {
     m_sessions.reserve(std::min<uint32_t>(config.session_count_max, 4096));
-    m_routes.reserve(std::min<uint32_t>(config.route_count_max, 4096));
     m_pending_hellos.reserve(hello_batch_max);
     m_hello_messages.resize(hello_batch_max * signed_message_size_max);
     m_verify_requests.reserve(hello_batch_max);
@@ -145,25 +145,21 @@ void relay_core::on_relay_data(instant now, const datagram_ref& d, bytes_view pa
         bump(m_counters.drop_hop_limit);
         return;
     }
-    auto route = m_routes.find(message->destination);
-    if (route == m_routes.end()) {
+    const endpoint* route = m_routes.find(message->destination);
+    if (route == nullptr) {
         bump(m_counters.drop_unknown_destination);
         return;
     }
-    if (route->second == d.source) {
+    if (*route == d.source) {
         bump(m_counters.drop_loop);
         return;
     }
-    mutable_bytes buffer = out.prepare(route->second);
-    if (buffer.size() < d.payload.size()) {
-        if (!buffer.empty())
-            out.abandon();
+    // Zero copy where the sink can: the runtime sends these bytes from the receive buffer.
+    if (!out.forward(*route, d, wire::relay_data_hop_limit_offset,
+                     static_cast<uint8_t>(message->hop_limit - 1))) {
         bump(m_counters.drop_tx_full);
         return;
     }
-    std::memcpy(buffer.data(), d.payload.data(), d.payload.size());
-    buffer[wire::relay_data_hop_limit_offset] = static_cast<uint8_t>(message->hop_limit - 1);
-    out.commit(d.payload.size());
     bump(m_counters.forwarded);
     bump(m_counters.forwarded_bytes, d.payload.size());
 }
@@ -283,8 +279,8 @@ void relay_core::finish_hellos(instant now, datagram_sink& out) noexcept {
         s.lease_end = now + m_config.session_lease;
         // Announce whenever the routing table does not already say sender -> source (it may
         // point at an older address of the same node).
-        const auto route = m_routes.find(p.sender);
-        if (route == m_routes.end() || route->second != p.source)
+        const endpoint* route = m_routes.find(p.sender);
+        if (route == nullptr || *route != p.source)
             m_outbox.push_back(route_update{p.sender, p.source, false});
         bump(m_counters.sessions_opened);
 
@@ -358,16 +354,13 @@ void relay_core::on_tick(instant now) noexcept {
 void relay_core::apply_route(const route_update& update) {
     bump(m_counters.routes_applied);
     if (update.remove) {
-        auto it = m_routes.find(update.node);
-        if (it != m_routes.end() && it->second == update.at)
-            m_routes.erase(it);
+        const endpoint* at = m_routes.find(update.node);
+        if (at != nullptr && *at == update.at)
+            (void)m_routes.erase(update.node);
         return;
     }
-    if (m_routes.size() >= m_config.route_count_max && !m_routes.contains(update.node)) {
+    if (m_routes.put(update.node, update.at) == route_table::put_result::full)
         bump(m_counters.routes_refused_full);
-        return;
-    }
-    m_routes[update.node] = update.at;
 }
 
 } // namespace ainet::relay

@@ -15,7 +15,7 @@ namespace ainet::runtime {
 
 namespace {
 
-class epoll_backend final : public io_backend {
+class epoll_backend final : public io_backend, public rx_buffer_lender {
 public:
     epoll_backend(const udp_socket& socket, const backend_config& config, shard_counters& counters)
         : m_fd(socket.fd()), m_config(config), m_counters(counters),
@@ -94,7 +94,7 @@ public:
                 message.msg_iovlen = length;
                 for (size_t k = 0; k < length; ++k) {
                     const auto& e = pending[taken + k];
-                    m_tx_iovecs[iov_used + k] = iovec{tx.slot_data(e.slot), e.size};
+                    m_tx_iovecs[iov_used + k] = iovec{const_cast<uint8_t*>(e.data), e.size};
                 }
                 if (length > 1)
                     detail::set_gso_control(message, &m_tx_control[messages * detail::control_size],
@@ -116,6 +116,26 @@ public:
     void wake() noexcept override {
         const uint64_t one = 1;
         (void)!::write(m_event, &one, sizeof(one));
+    }
+
+    rx_buffer_lender* lender() noexcept override { return this; }
+
+    // The receive buffers are reused by the next recvmmsg, and flush() sends synchronously: a
+    // lent datagram is always given back by the flush that follows its delivery, before the
+    // next receive (receive_batch asserts it).
+    uint8_t* lend(const uint8_t* data, uint32_t& id) noexcept override {
+        if (!m_delivering || data < m_rx_buffers.data() ||
+            data >= m_rx_buffers.data() + m_rx_buffers.size())
+            return nullptr;
+        const size_t offset = static_cast<size_t>(data - m_rx_buffers.data());
+        id = static_cast<uint32_t>(offset / m_buffer_size);
+        ++m_lent;
+        return m_rx_buffers.data() + offset;
+    }
+
+    void give_back(uint32_t) noexcept override {
+        AINET_ASSERT(m_lent > 0);
+        --m_lent;
     }
 
 private:
@@ -192,6 +212,7 @@ private:
     }
 
     size_t receive_batch(rx_handler& handler) noexcept {
+        AINET_ASSERT(m_lent == 0); // lent buffers would be overwritten: flush before polling
         for (uint32_t i = 0; i < m_config.batch_size; ++i) {
             m_rx_iovecs[i] = iovec{&m_rx_buffers[size_t{i} * m_buffer_size], m_buffer_size};
             msghdr& message = m_rx_messages[i].msg_hdr;
@@ -227,8 +248,11 @@ private:
             count = detail::split_receive(payload, detail::gro_segment_size(message), source,
                                           m_rx_datagrams, count, m_counters);
         }
-        if (count > 0)
+        if (count > 0) {
+            m_delivering = true;
             handler.on_datagrams(std::span<const rx_datagram>(m_rx_datagrams.data(), count));
+            m_delivering = false;
+        }
         return static_cast<size_t>(received);
     }
 
@@ -239,6 +263,8 @@ private:
     shard_counters& m_counters;
     uint32_t m_buffer_size;
     bool m_gso = m_config.gso;
+    bool m_delivering = false;
+    uint32_t m_lent = 0; // lent datagrams not yet sent
     detail::destination_grouper m_grouper;
 
     std::vector<uint8_t> m_rx_buffers;

@@ -35,7 +35,7 @@ constexpr auto rx_error_backoff = std::chrono::milliseconds(100);
 constexpr socklen_t name_area_size = (sizeof(sockaddr_in6) + 7) & ~socklen_t{7};
 static_assert(sizeof(io_uring_recvmsg_out) % 8 == 0);
 
-class io_uring_backend final : public io_backend {
+class io_uring_backend final : public io_backend, public rx_buffer_lender {
 public:
     io_uring_backend(const udp_socket& socket, const backend_config& config, shard_counters& counters)
         : m_fd(socket.fd()), m_config(config), m_counters(counters),
@@ -161,7 +161,7 @@ public:
             for (size_t k = 0; k < length; ++k) {
                 const auto& e = pending[taken + k];
                 op.slots[k] = e.slot;
-                op.iovecs[k] = iovec{tx.slot_data(e.slot), e.size};
+                op.iovecs[k] = iovec{const_cast<uint8_t*>(e.data), e.size};
             }
             if (length > 1)
                 detail::set_gso_control(op.message, op.control, static_cast<uint16_t>(pending[taken].size));
@@ -177,7 +177,44 @@ public:
         (void)!::write(m_event, &one, sizeof(one));
     }
 
+    rx_buffer_lender* lender() noexcept override { return this; }
+
+    // A buffer being delivered may be lent; it then skips the return to the ring at the end of
+    // the delivery and goes back when its last lent datagram's send completed. At most half the
+    // ring is lent at a time, so receives never starve behind a backlog of sends.
+    uint8_t* lend(const uint8_t* data, uint32_t& id) noexcept override {
+        if (data < m_buffers || data >= m_buffers + m_buffers_bytes)
+            return nullptr;
+        const size_t offset = static_cast<size_t>(data - m_buffers);
+        id = static_cast<uint32_t>(offset / m_buffer_size);
+        if (m_buffer_state[id] != buffer_state::delivering)
+            return nullptr;
+        if (m_lent_refs[id] == 0) {
+            if (m_buffers_lent >= m_buffer_count / 2)
+                return nullptr;
+            ++m_buffers_lent;
+        }
+        ++m_lent_refs[id];
+        return m_buffers + offset;
+    }
+
+    void give_back(uint32_t id) noexcept override {
+        AINET_ASSERT(id < m_buffer_count && m_lent_refs[id] > 0);
+        if (--m_lent_refs[id] > 0)
+            return;
+        --m_buffers_lent;
+        if (m_buffer_state[id] == buffer_state::held) {
+            m_buffer_state[id] = buffer_state::in_ring;
+            io_uring_buf_ring_add(m_buffer_ring, m_buffers + size_t{id} * m_buffer_size, m_buffer_size,
+                                  static_cast<unsigned short>(id),
+                                  io_uring_buf_ring_mask(m_buffer_count), 0);
+            io_uring_buf_ring_advance(m_buffer_ring, 1);
+        }
+    }
+
 private:
+    enum class buffer_state : uint8_t { in_ring, delivering, held };
+
     struct send_op {
         msghdr message{};
         socket_address address;
@@ -235,6 +272,8 @@ private:
             io_uring_buf_ring_add(m_buffer_ring, m_buffers + size_t{i} * m_buffer_size, m_buffer_size,
                                   static_cast<unsigned short>(i), mask, static_cast<int>(i));
         io_uring_buf_ring_advance(m_buffer_ring, static_cast<int>(m_buffer_count));
+        m_buffer_state.assign(m_buffer_count, buffer_state::in_ring);
+        m_lent_refs.assign(m_buffer_count, 0);
         return {};
     }
 
@@ -314,15 +353,22 @@ private:
     void deliver(rx_handler& handler, size_t datagrams, size_t returned) noexcept {
         if (datagrams > 0)
             handler.on_datagrams(std::span<const rx_datagram>(m_rx_datagrams.data(), datagrams));
-        // Buffers go back in the same loop turn: nothing holds them past on_datagrams.
+        // Buffers go back in the same loop turn, unless the send queue borrowed them
+        // (lend()): those go back when their sends complete (give_back()).
         if (returned > 0) {
             const int mask = io_uring_buf_ring_mask(m_buffer_count);
+            int added = 0;
             for (size_t i = 0; i < returned; ++i) {
                 const uint16_t id = m_returned_buffers[i];
+                if (m_lent_refs[id] > 0) {
+                    m_buffer_state[id] = buffer_state::held;
+                    continue;
+                }
+                m_buffer_state[id] = buffer_state::in_ring;
                 io_uring_buf_ring_add(m_buffer_ring, m_buffers + size_t{id} * m_buffer_size,
-                                      m_buffer_size, id, mask, static_cast<int>(i));
+                                      m_buffer_size, id, mask, added++);
             }
-            io_uring_buf_ring_advance(m_buffer_ring, static_cast<int>(returned));
+            io_uring_buf_ring_advance(m_buffer_ring, added);
         }
     }
 
@@ -345,6 +391,8 @@ private:
             return;
         }
         const auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        AINET_ASSERT(id < m_buffer_count && m_buffer_state[id] == buffer_state::in_ring);
+        m_buffer_state[id] = buffer_state::delivering;
         m_returned_buffers[returned++] = id;
         uint8_t* buffer = m_buffers + size_t{id} * m_buffer_size;
         io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffer, cqe->res, &m_template);
@@ -434,6 +482,9 @@ private:
     size_t m_buffers_bytes = 0;
     uint32_t m_buffer_count = 0;
     uint32_t m_buffer_size = 0;
+    std::vector<buffer_state> m_buffer_state;
+    std::vector<uint16_t> m_lent_refs; // lent datagrams per buffer (<= gso_segments_max)
+    uint32_t m_buffers_lent = 0;       // buffers with lent datagrams, <= m_buffer_count / 2
 
     int m_event = -1;
     uint64_t m_wake_value = 0;

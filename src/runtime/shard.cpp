@@ -101,6 +101,7 @@ public:
             if (backend) {
                 m_backend = std::move(backend).value();
                 m_fallback_reason = why;
+                m_tx.set_lender(m_backend->lender());
             } else if (failure.empty()) {
                 failure = "shard " + std::to_string(to_index(m_id)) + ": " +
                           std::string(to_string(backend.error())) + (why.empty() ? "" : ": " + why);
@@ -257,6 +258,9 @@ private:
         const uint64_t label = (uint64_t{m_socket.local_endpoint().port} << 16) | to_index(m_id);
         m_faults.configure(settings, label);
         m_faults_on = m_faults.active();
+        // A duplicated datagram is two forwards of the same bytes: lent, the second would
+        // patch the first's hop limit. Faults are a test tool; their runs copy.
+        m_tx.set_lending(!m_faults_on);
     }
 
     void release_held(shard_context& ctx) noexcept {
@@ -266,6 +270,7 @@ private:
             m_app->on_datagrams(ctx, m_fault_batch);
         m_faults.recycle();
         m_faults_on = m_faults.active();
+        m_tx.set_lending(!m_faults_on);
     }
 
     void refresh_now() noexcept {

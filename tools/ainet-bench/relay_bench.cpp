@@ -69,6 +69,10 @@ struct measurement {
     double seconds = 0;
     double cpu_ns_per_datagram = 0;
     double syscalls_per_datagram = 0;
+    // The harness's own cost (shared by both relays): sender CPU per datagram sent, sink CPU
+    // per datagram delivered.
+    double sender_ns_per_datagram = 0;
+    double sink_ns_per_datagram = 0;
     double delivered_per_second() const { return seconds > 0 ? double(delivered) / seconds : 0; }
     double loss_percent() const { return sent ? 100.0 * double(sent - std::min(sent, delivered)) / double(sent) : 0; }
 };
@@ -172,25 +176,43 @@ bool build_traffic(traffic& t, const std::string& shape, size_t size, const endp
     return true;
 }
 
+// One source's GSO train: all its datagrams, repeated up to 64 segments, built once before
+// the clock starts (the datagrams never change, so rebuilding them per call only cost the
+// shared sender a 64 KiB copy per train).
+struct gso_train {
+    std::vector<uint8_t> bytes;
+    size_t segments = 0;
+    uint16_t segment_size = 0;
+};
+
+gso_train build_train(const std::vector<std::vector<uint8_t>>& ds) {
+    gso_train train;
+    const size_t segment = ds[0].size();
+    train.segments = std::min<size_t>(64, 65000 / segment);
+    train.segment_size = static_cast<uint16_t>(segment);
+    for (size_t k = 0; k < train.segments; ++k)
+        train.bytes.insert(train.bytes.end(), ds[k % ds.size()].begin(), ds[k % ds.size()].end());
+    return train;
+}
+
 // Sends every source's datagrams round-robin until count_max or the deadline. With gso, each
-// source sends one UDP_SEGMENT train per call (all its datagrams, repeated up to 64 segments).
+// source sends one UDP_SEGMENT train per call (its prebuilt gso_train).
 uint64_t run_sender(const traffic& t, const endpoint& to, const options& o, steady::time_point deadline) {
     const runtime::socket_address address = runtime::to_sockaddr(to);
     uint64_t sent = 0;
     std::vector<mmsghdr> messages(batch);
     std::vector<iovec> iovecs(batch);
-    std::vector<uint8_t> train;
+    std::vector<gso_train> trains;
+    if (o.gso)
+        for (const auto& ds : t.datagrams)
+            trains.push_back(build_train(ds));
     while (sent < o.count_max && steady::now() < deadline) {
         for (size_t s = 0; s < t.sources.size(); ++s) {
             const auto& ds = t.datagrams[s];
             const int fd = t.sources[s].socket().fd();
             if (o.gso) {
-                const size_t segment = ds[0].size();
-                const size_t segments = std::min<size_t>(64, 65000 / segment);
-                train.clear();
-                for (size_t k = 0; k < segments; ++k)
-                    train.insert(train.end(), ds[k % ds.size()].begin(), ds[k % ds.size()].end());
-                iovec iov{train.data(), train.size()};
+                gso_train& train = trains[s];
+                iovec iov{train.bytes.data(), train.bytes.size()};
                 msghdr m{};
                 m.msg_name = const_cast<sockaddr_storage*>(&address.storage);
                 m.msg_namelen = address.size;
@@ -203,10 +225,9 @@ uint64_t run_sender(const traffic& t, const endpoint& to, const options& o, stea
                 c->cmsg_level = SOL_UDP;
                 c->cmsg_type = UDP_SEGMENT;
                 c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-                const auto segment_size = static_cast<uint16_t>(segment);
-                std::memcpy(CMSG_DATA(c), &segment_size, sizeof(segment_size));
+                std::memcpy(CMSG_DATA(c), &train.segment_size, sizeof(train.segment_size));
                 if (::sendmsg(fd, &m, 0) > 0)
-                    sent += segments;
+                    sent += train.segments;
             } else {
                 const size_t count = t.sources.size() == 1 ? batch : ds.size();
                 for (size_t k = 0; k < count; ++k) {
@@ -227,7 +248,10 @@ uint64_t run_sender(const traffic& t, const endpoint& to, const options& o, stea
     return sent;
 }
 
-// Counts datagrams arriving at the sinks until `stop` and then 100 ms of silence.
+// Counts datagrams arriving at the sinks until `stop` and then 100 ms of silence. It reads
+// with MSG_TRUNC into a small buffer: the kernel then copies only that much of each datagram
+// (or GRO train) and still returns its full length, from which (with the UDP_GRO segment
+// size) the segments are counted. Both relays meet the same sink.
 uint64_t run_sink(const traffic& t, bool gro, std::atomic<bool>& stop) {
     const int ep = ::epoll_create1(0);
     for (const auto& s : t.sinks) {
@@ -238,7 +262,7 @@ uint64_t run_sink(const traffic& t, bool gro, std::atomic<bool>& stop) {
         e.data.fd = s.socket().fd();
         ::epoll_ctl(ep, EPOLL_CTL_ADD, s.socket().fd(), &e);
     }
-    const size_t buffer_size = gro ? 65536 : 2048;
+    constexpr size_t buffer_size = 64;
     std::vector<uint8_t> buffers(batch * buffer_size);
     std::vector<mmsghdr> messages(batch);
     std::vector<iovec> iovecs(batch);
@@ -264,7 +288,8 @@ uint64_t run_sink(const traffic& t, bool gro, std::atomic<bool>& stop) {
                     messages[k].msg_hdr.msg_control = controls[k].data();
                     messages[k].msg_hdr.msg_controllen = controls[k].size();
                 }
-                const int n = ::recvmmsg(events[i].data.fd, messages.data(), batch, MSG_DONTWAIT, nullptr);
+                const int n = ::recvmmsg(events[i].data.fd, messages.data(), batch,
+                                         MSG_DONTWAIT | MSG_TRUNC, nullptr);
                 if (n <= 0)
                     break;
                 for (int k = 0; k < n; ++k) {
@@ -368,6 +393,8 @@ struct load_result {
     // Process CPU during the run minus the sender's and the sink's own threads: the relay's
     // threads plus any kernel helper threads working for them.
     duration other_cpu{};
+    duration sender_cpu{};
+    duration sink_cpu{};
 };
 
 // Runs sender (this thread) and sink (a helper thread) against the relay at `to`.
@@ -397,8 +424,17 @@ load_result drive_load(const traffic& t, const endpoint& to, const options& o) {
     stop = true;
     sink.join();
     r.other_cpu = process_cpu_now() - process0 - sender_cpu - sink_cpu;
+    r.sender_cpu = sender_cpu;
+    r.sink_cpu = sink_cpu;
     (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
     return r;
+}
+
+void set_harness_cost(measurement& m, const load_result& load) {
+    if (m.sent > 0)
+        m.sender_ns_per_datagram = double(load.sender_cpu.count()) / double(m.sent);
+    if (m.delivered > 0)
+        m.sink_ns_per_datagram = double(load.sink_cpu.count()) / double(m.delivered);
 }
 
 measurement run_ainet(const options& o, const std::string& shape, size_t size, std::string& error) {
@@ -444,6 +480,7 @@ measurement run_ainet(const options& o, const std::string& shape, size_t size, s
     m.delivered = load.delivered;
     m.relayed = relayed1 - relayed0;
     m.seconds = load.seconds;
+    set_harness_cost(m, load);
     if (m.relayed > 0) {
         m.cpu_ns_per_datagram = double(load.other_cpu.count()) / double(m.relayed);
         m.syscalls_per_datagram = double(syscalls1 - syscalls0) / double(m.relayed);
@@ -487,6 +524,7 @@ measurement run_baseline(const options& o, const std::string& shape, size_t size
     m.delivered = load.delivered;
     m.relayed = base.relayed.load();
     m.seconds = load.seconds;
+    set_harness_cost(m, load);
     if (m.relayed > 0) {
         m.cpu_ns_per_datagram = double(load.other_cpu.count()) / double(m.relayed);
         m.syscalls_per_datagram = double(base.syscalls.load()) / double(m.relayed);
@@ -532,7 +570,9 @@ int run(const options& o) {
                     << ",\"seconds\":" << m->seconds << ",\"delivered_per_second\":"
                     << m->delivered_per_second() << ",\"loss_percent\":" << m->loss_percent()
                     << ",\"cpu_ns_per_datagram\":" << m->cpu_ns_per_datagram
-                    << ",\"syscalls_per_datagram\":" << m->syscalls_per_datagram << "}";
+                    << ",\"syscalls_per_datagram\":" << m->syscalls_per_datagram
+                    << ",\"sender_ns_per_datagram\":" << m->sender_ns_per_datagram
+                    << ",\"sink_ns_per_datagram\":" << m->sink_ns_per_datagram << "}";
                 first = false;
             }
         }
@@ -543,14 +583,16 @@ int run(const options& o) {
     std::printf("ainet-bench relay: %s, %u shard(s)%s%s, %u ms per run\n",
                 o.gso ? "sender GSO, relay GRO in/GSO out, sink GRO" : "plain datagrams", o.shards,
                 o.pin ? ", pinned" : "", "", o.duration_ms);
-    std::printf("%-11s %6s %-16s %12s %7s %12s %10s %9s %9s\n", "shape", "bytes", "relay",
-                "delivered/s", "loss%", "cpu ns/dgram", "sys/dgram", "cpu ratio", "rate ratio");
+    std::printf("%-11s %6s %-16s %12s %7s %12s %10s %8s %8s %9s %9s\n", "shape", "bytes", "relay",
+                "delivered/s", "loss%", "cpu ns/dgram", "sys/dgram", "send ns", "sink ns",
+                "cpu ratio", "rate ratio");
     for (const auto& [ours, base] : rows) {
         for (const measurement* m : {&base, &ours}) {
             const bool is_ours = m == &ours;
-            std::printf("%-11s %6zu %-16s %12.0f %7.2f %12.0f %10.3f", m->shape.c_str(), m->size,
-                        m->relay.c_str(), m->delivered_per_second(), m->loss_percent(),
-                        m->cpu_ns_per_datagram, m->syscalls_per_datagram);
+            std::printf("%-11s %6zu %-16s %12.0f %7.2f %12.0f %10.3f %8.0f %8.0f", m->shape.c_str(),
+                        m->size, m->relay.c_str(), m->delivered_per_second(), m->loss_percent(),
+                        m->cpu_ns_per_datagram, m->syscalls_per_datagram,
+                        m->sender_ns_per_datagram, m->sink_ns_per_datagram);
             if (is_ours && base.cpu_ns_per_datagram > 0 && base.delivered_per_second() > 0)
                 std::printf(" %9.2f %9.2f\n", m->cpu_ns_per_datagram / base.cpu_ns_per_datagram,
                             m->delivered_per_second() / base.delivered_per_second());
@@ -559,7 +601,8 @@ int run(const options& o) {
         }
     }
     std::printf("cpu ratio = ainet CPU per relayed datagram / baseline's (lower is better); "
-                "rate ratio = ainet delivered/s / baseline's\n");
+                "rate ratio = ainet delivered/s / baseline's; send ns / sink ns = the harness's "
+                "sender CPU per datagram sent and sink CPU per datagram delivered\n");
     return 0;
 }
 

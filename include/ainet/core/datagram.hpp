@@ -41,6 +41,27 @@ public:
         return true;
     }
 
+    // Forwards a datagram received in the current call with one byte changed (a relay's hop
+    // limit): the same as send() of a copy of received.payload with payload[patch_offset] set
+    // to patch_value. A sink that can send straight from the receive buffer (the runtime's
+    // tx_queue, when its io backend lends that buffer) does so without copying and patches the
+    // byte in place; received must then not be read again by the caller. False if the sink
+    // is full or the payload too large (the sink counts it).
+    virtual bool forward(const endpoint& destination, const datagram_ref& received,
+                         size_t patch_offset, uint8_t patch_value) noexcept {
+        mutable_bytes buffer = prepare(destination);
+        if (buffer.empty())
+            return false;
+        if (received.payload.size() > buffer.size() || patch_offset >= received.payload.size()) {
+            abandon();
+            return false;
+        }
+        std::memcpy(buffer.data(), received.payload.data(), received.payload.size());
+        buffer[patch_offset] = patch_value;
+        commit(received.payload.size());
+        return true;
+    }
+
 protected:
     ~datagram_sink() = default;
 };

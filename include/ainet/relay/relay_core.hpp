@@ -19,9 +19,12 @@
 //   relay_data(dst, src, hop) ->  session? rate ok? src == session id? hop >= 2? route(dst)?
 //                                 forwarded with hop - 1, else dropped and counted by reason
 //
+// Forwards go through datagram_sink::forward(), so a sink that can (the runtime's tx_queue)
+// sends the received bytes from the receive buffer with only the hop limit rewritten in place.
 // Unauthenticated datagrams never get a reply larger than themselves, and challenges are
 // budgeted per second so the relay cannot be used to reflect floods. Forwarding allocates
-// nothing (a test holds it to zero allocations); sessions and routes allocate when created.
+// nothing (a test holds it to zero allocations); routes live in a route_table preallocated for
+// route_count_max (no allocation per new peer); sessions allocate when created.
 // Not thread-safe: one shard owns one instance. The counters are single-writer atomics that the
 // control thread reads.
 
@@ -31,6 +34,7 @@
 #include <ainet/core/time.hpp>
 #include <ainet/crypto/ed25519.hpp>
 #include <ainet/crypto/mac.hpp>
+#include <ainet/relay/route_table.hpp>
 #include <ainet/wire/handshake.hpp>
 
 #include <atomic>
@@ -166,7 +170,7 @@ private:
     relay_counters& m_counters;
 
     std::unordered_map<endpoint, session> m_sessions;
-    std::unordered_map<node_id, endpoint> m_routes;
+    route_table m_routes;
     std::vector<route_update> m_outbox;
     size_t m_expiry_bucket = 0; // where the next on_tick expiry scan starts
 

@@ -38,6 +38,8 @@ namespace ainet::runtime {
     X(tx_unreachable, "ENETUNREACH/EHOSTUNREACH/EADDRNOTAVAIL/EPERM on send")                     \
     X(tx_errors, "send failures with another errno")                                              \
     X(tx_gso_fallbacks, "GSO trains refused by the kernel and resent one by one")                 \
+    X(tx_lent_forwards, "datagrams forwarded zero-copy from their receive buffer")                \
+    X(tx_copied_forwards, "datagrams forwarded by copy (buffer not lendable or too many out)")   \
     X(cross_shard_sent, "messages posted to other shards")                                        \
     X(cross_shard_received, "messages taken from other shards' queues")                           \
     X(cross_shard_queue_full, "messages refused: a cross-shard queue was full")                   \

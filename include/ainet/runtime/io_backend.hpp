@@ -6,7 +6,8 @@
 //
 // Both split UDP_GRO trains into datagrams on receive and build UDP_SEGMENT (GSO) trains on
 // send from consecutive datagrams to one destination with one size. Every errno is mapped to a
-// named counter (counters.hpp). Owned and called by one shard thread, except wake().
+// named counter (counters.hpp). Owned and called by one shard thread, except wake(). Both lend
+// their receive buffers to the send queue for zero-copy forwards (lender()).
 
 #include <ainet/core/bytes.hpp>
 #include <ainet/core/datagram.hpp>
@@ -62,6 +63,12 @@ public:
 
     // Any thread: ends a sleep in poll() (or makes the next one return at once).
     virtual void wake() noexcept = 0;
+
+    // The lender of this backend's receive buffers for zero-copy forwards (tx_queue::forward),
+    // or nullptr. A lent buffer stays out of the receive path until its send completed (io_uring:
+    // its completion; epoll: the synchronous flush). Contract: flush() the queue that borrowed
+    // before the next poll() (the shard loop does); the epoll backend asserts it.
+    [[nodiscard]] virtual rx_buffer_lender* lender() noexcept { return nullptr; }
 };
 
 // Opens the backend over socket (which it borrows; the caller keeps it alive). automatic tries

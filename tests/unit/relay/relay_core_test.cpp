@@ -282,3 +282,83 @@ TEST_CASE("replaying one's own hello does not refill the rate limit", "[relay]")
         forwarded += f.feed(alice_at, datagram).size();
     CHECK(forwarded == 5);
 }
+
+namespace {
+
+// A sink that forwards "zero copy" as the runtime's tx_queue does when its backend lends the
+// receive buffer: it records (destination, where the bytes are) and patches them in place.
+struct in_place_sink final : datagram_sink {
+    struct forwarded {
+        endpoint to;
+        const uint8_t* data;
+        size_t size;
+    };
+    std::vector<forwarded> sent;
+    uint8_t* buffer_begin = nullptr;
+    uint8_t* buffer_end = nullptr;
+    mutable_bytes prepare(const endpoint&) noexcept override { return {}; }
+    void commit(size_t) noexcept override {}
+    void abandon() noexcept override {}
+    bool forward(const endpoint& to, const datagram_ref& received, size_t patch_offset,
+                 uint8_t patch_value) noexcept override {
+        auto* bytes = const_cast<uint8_t*>(received.payload.data());
+        if (bytes < buffer_begin || bytes + received.payload.size() > buffer_end)
+            return false;
+        bytes[patch_offset] = patch_value;
+        sent.push_back({to, bytes, received.payload.size()});
+        return true;
+    }
+};
+
+} // namespace
+
+TEST_CASE("a received train is forwarded in place: split across destinations, hop drops inside", "[relay]") {
+    // Goal: relay_core forwards through datagram_sink::forward, so a lending sink sends each
+    // datagram of a GRO train from the receive buffer with only its own hop limit rewritten;
+    // a datagram dropped inside the train (hop limit) is left untouched and so are its
+    // neighbours' other bytes.
+    relay_fixture f;
+    const auto alice = peer_keys(1), bob = peer_keys(2), carol = peer_keys(3);
+    const endpoint carol_at = make_ipv4(127, 0, 0, 5, 5004);
+    REQUIRE(f.authenticate(alice, alice_at));
+    REQUIRE(f.authenticate(bob, bob_at));
+    REQUIRE(f.authenticate(carol, carol_at));
+    // One contiguous buffer holding 12 datagrams, as a GRO receive lays them out: to bob and
+    // carol in turn, every fourth with hop limit 1 (dropped), the last one shorter.
+    std::vector<std::vector<uint8_t>> datagrams;
+    std::vector<uint8_t> buffer;
+    for (size_t i = 0; i < 12; ++i) {
+        datagrams.push_back(relay_fixture::data(alice, i % 2 ? carol : bob, i % 4 == 3 ? 1 : 6,
+                                                i == 11 ? 50 : 200));
+        buffer.insert(buffer.end(), datagrams.back().begin(), datagrams.back().end());
+    }
+    std::vector<datagram_ref> batch;
+    size_t offset = 0;
+    for (const auto& d : datagrams) {
+        batch.push_back({bytes_view(buffer.data() + offset, d.size()), alice_at});
+        offset += d.size();
+    }
+    in_place_sink sink;
+    sink.buffer_begin = buffer.data();
+    sink.buffer_end = buffer.data() + buffer.size();
+    f.core->on_datagrams(f.now, f.wall, batch, sink);
+    REQUIRE(sink.sent.size() == 9);
+    CHECK(f.counters.forwarded.load() == 9);
+    CHECK(f.counters.drop_hop_limit.load() == 3);
+    size_t k = 0;
+    offset = 0;
+    for (size_t i = 0; i < 12; ++i) {
+        auto expected = datagrams[i];
+        if (i % 4 != 3) {
+            expected[wire::relay_data_hop_limit_offset] = 5;
+            REQUIRE(k < sink.sent.size());
+            CHECK(sink.sent[k].to == (i % 2 ? carol_at : bob_at));
+            CHECK(sink.sent[k].data == buffer.data() + offset);
+            CHECK(sink.sent[k].size == expected.size());
+            ++k;
+        }
+        CHECK(std::vector<uint8_t>(buffer.begin() + static_cast<std::ptrdiff_t>(offset),
+                                   buffer.begin() + static_cast<std::ptrdiff_t>(offset + expected.size())) == expected);
+        offset += expected.size();
+    }
+}

@@ -331,3 +331,88 @@ TEST_CASE("a running shard applies fault settings posted from control (io_uring)
           "[faults][shard][io_uring]") {
     run_faults_in_shard(backend_choice::io_uring);
 }
+
+namespace {
+
+// Forwards every datagram to `to` with byte 1 (a hop limit) decremented, through
+// tx_queue::forward(): zero copy where the backend lends the receive buffer.
+struct forward_app final : shard_app {
+    endpoint to;
+    explicit forward_app(endpoint destination) : to(destination) {}
+    void on_datagrams(shard_context& ctx, std::span<const rx_datagram> batch) noexcept override {
+        for (const auto& d : batch)
+            if (d.payload.size() >= 2)
+                (void)ctx.tx.forward(to, d, 1, static_cast<uint8_t>(d.payload[1] - 1));
+    }
+};
+
+// Receives `count` datagrams on socket (bounded spinning) and returns their second bytes.
+std::vector<uint8_t> hops_received(const udp_socket& socket, size_t count) {
+    std::vector<uint8_t> hops;
+    for (int spins = 0; hops.size() < count && spins < 4000; ++spins) {
+        uint8_t buffer[64];
+        pollfd p{socket.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 5) == 1) {
+            const ssize_t got = ::recv(socket.fd(), buffer, sizeof(buffer), 0);
+            if (got >= 2)
+                hops.push_back(buffer[1]);
+        }
+    }
+    return hops;
+}
+
+void run_duplicates_forwarded(backend_choice backend) {
+    // Goal: a datagram the fault injector duplicates is forwarded twice; lent, both forwards
+    // would share (and patch twice) one buffer's bytes. While faults are on the shard copies,
+    // so each copy carries its own hop limit - 1; once faults are cleared it lends again.
+    socket_options options;
+    options.reuse_port = false;
+    auto client = udp_socket::open(make_ipv4(127, 0, 0, 1, 0), options).value();
+    auto sink = udp_socket::open(make_ipv4(127, 0, 0, 1, 0), options).value();
+    shard_group_config config;
+    config.shard_count = 1;
+    config.listen = make_ipv4(127, 0, 0, 1, 0);
+    config.backend = backend;
+    config.faults.duplicate_probability = 1.0;
+    const endpoint sink_at = sink.local_endpoint();
+    shard_group group(config, [sink_at](shard_id) { return std::make_unique<forward_app>(sink_at); });
+    REQUIRE(group.start());
+    const socket_address to = to_sockaddr(group.local_endpoint());
+    auto send = [&](uint8_t index) {
+        const uint8_t datagram[8] = {index, 5, 0, 0, 0, 0, 0, 0};
+        REQUIRE(::sendto(client.fd(), datagram, sizeof(datagram), 0,
+                         reinterpret_cast<const sockaddr*>(&to.storage), to.size) == 8);
+    };
+    for (uint8_t i = 0; i < 10; ++i)
+        send(i);
+    const auto hops = hops_received(sink, 20);
+    REQUIRE(hops.size() == 20);
+    for (uint8_t hop : hops)
+        CHECK(hop == 4);
+    const shard_counters& counters = group.counters(shard_id{0});
+    CHECK(counters.tx_lent_forwards.load() == 0);
+    CHECK(counters.tx_copied_forwards.load() == 20);
+
+    const fault_counters& faults = group.fault_counters_of(shard_id{0});
+    REQUIRE(group.set_faults(config::fault_config{}));
+    spin_until([&] { return faults.settings_applied.load() == 2; });
+    REQUIRE(faults.settings_applied.load() == 2);
+    send(10);
+    const auto after = hops_received(sink, 1);
+    REQUIRE(after.size() == 1);
+    CHECK(after[0] == 4);
+    CHECK(counters.tx_lent_forwards.load() == 1);
+    group.stop();
+}
+
+} // namespace
+
+TEST_CASE("duplicated datagrams are forwarded as copies while faults are on (epoll)",
+          "[faults][shard][epoll]") {
+    run_duplicates_forwarded(backend_choice::epoll);
+}
+
+TEST_CASE("duplicated datagrams are forwarded as copies while faults are on (io_uring)",
+          "[faults][shard][io_uring]") {
+    run_duplicates_forwarded(backend_choice::io_uring);
+}
