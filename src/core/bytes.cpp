@@ -2,52 +2,6 @@
 
 namespace ainet {
 
-namespace {
-
-template <class T>
-T load_le(const uint8_t* p) noexcept {
-    T value = 0;
-    for (size_t i = 0; i < sizeof(T); ++i)
-        value = static_cast<T>(value | (static_cast<T>(p[i]) << (8 * i)));
-    return value;
-}
-
-template <class T>
-void store_le(uint8_t* p, T value) noexcept {
-    for (size_t i = 0; i < sizeof(T); ++i)
-        p[i] = static_cast<uint8_t>(value >> (8 * i));
-}
-
-} // namespace
-
-result<bytes_view, errc> byte_reader::bytes(size_t size) noexcept {
-    if (size > remaining())
-        return fail(errc::truncated);
-    bytes_view out = m_input.subspan(m_position, size);
-    m_position += size;
-    return out;
-}
-
-result<uint8_t, errc> byte_reader::u8() noexcept {
-    AINET_TRY(view, bytes(1));
-    return view[0];
-}
-
-result<uint16_t, errc> byte_reader::u16() noexcept {
-    AINET_TRY(view, bytes(2));
-    return load_le<uint16_t>(view.data());
-}
-
-result<uint32_t, errc> byte_reader::u32() noexcept {
-    AINET_TRY(view, bytes(4));
-    return load_le<uint32_t>(view.data());
-}
-
-result<uint64_t, errc> byte_reader::u64() noexcept {
-    AINET_TRY(view, bytes(8));
-    return load_le<uint64_t>(view.data());
-}
-
 result<uint64_t, errc> byte_reader::varint() noexcept {
     uint64_t value = 0;
     for (size_t i = 0; i < varint_size_max; ++i) {
@@ -86,36 +40,6 @@ result<void, errc> byte_reader::expect_end() const noexcept {
     if (!at_end())
         return fail(errc::trailing_bytes);
     return {};
-}
-
-uint8_t* byte_writer::claim(size_t size) noexcept {
-    if (m_overflow || size > remaining()) {
-        m_overflow = true;
-        return nullptr;
-    }
-    uint8_t* p = m_output.data() + m_position;
-    m_position += size;
-    return p;
-}
-
-void byte_writer::u8(uint8_t value) noexcept {
-    if (uint8_t* p = claim(1))
-        *p = value;
-}
-
-void byte_writer::u16(uint16_t value) noexcept {
-    if (uint8_t* p = claim(2))
-        store_le(p, value);
-}
-
-void byte_writer::u32(uint32_t value) noexcept {
-    if (uint8_t* p = claim(4))
-        store_le(p, value);
-}
-
-void byte_writer::u64(uint64_t value) noexcept {
-    if (uint8_t* p = claim(8))
-        store_le(p, value);
 }
 
 void byte_writer::varint(uint64_t value) noexcept {
