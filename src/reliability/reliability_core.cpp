@@ -321,11 +321,6 @@ struct reliability_core::peer_state {
     [[nodiscard]] duration rto() const noexcept {
         return srtt + std::max<duration>(rto_granularity, rttvar * 4);
     }
-    // How long after retransmitting a message a NACK naming it again is taken to mean the
-    // retransmission was lost too: the repair's measured round trip with its variance (the
-    // RFC 6298 timeout), not srtt alone, so a repair delayed by a loaded receiver is not
-    // resent while it is still on its way (a "repeat").
-    [[nodiscard]] duration repair_guard() const noexcept { return rtt_valid ? srtt : duration{0}; }
 
     recv_session* find_recv(channel_id c) noexcept {
         for (auto& r : recvs)
@@ -826,11 +821,10 @@ void reliability_core::on_nack(instant now, peer_state& p, const nack_frame& f) 
         bump(m_counters.ignored_acks);
         return;
     }
-    // A NACK sent before our last send of a message could reach the receiver does not ask for
-    // it again: half an RTT after a first send (the NACK crossed it), the repair time with its
-    // variance after a retransmission.
+    // A NACK sent before our last retransmission of a message could reach the receiver does
+    // not ask for it again. (srtt comes only from acks no repair released, see on_ack, so a
+    // head-of-line wait does not inflate this guard until NACKs go unanswered.)
     const duration guard = p.rtt_valid ? p.srtt : duration{0};
-    const duration repair_guard = p.repair_guard();
     bool queued = false;
     for (const seq_range& range : f.ranges.view()) {
         const uint64_t first = std::max(range.first, s->acked + 1);
@@ -845,7 +839,7 @@ void reliability_core::on_nack(instant now, peer_state& p, const nack_frame& f) 
             out_entry& e = *s->entry(seq);
             if (e.sacked || e.queued)
                 continue;
-            if (now - e.last_sent < (e.retransmitted ? repair_guard : guard / 2))
+            if (now - e.last_sent < (e.retransmitted ? guard : guard / 2))
                 continue;
             e.queued = true;
             e.by_timeout = false;

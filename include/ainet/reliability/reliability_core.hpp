@@ -9,36 +9,41 @@
 // has processed, delivers in order, suppresses duplicates, and answers with one ack frame per
 // session per loop turn (cumulative + up to ranges_max selective ranges) and, when it sees a
 // gap, a NACK naming the missing ranges (a gap no NACK has named yet goes out once it has
-// lasted reorder_delay; naming a gap again waits, since the last NACK, the measured repair time
-// (a NACK until its first named message arrives: RFC 6298's srtt + 4 rttvar over such samples),
-// at least nack_interval, so a repair still on its way is not asked for twice); a NACK
-// makes the sender retransmit the named messages at once. A loss at the tail of a flight (the
-// last message, or one ping in flight) leaves no later datagram to reveal a gap, so once per
-// flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min), the newest
-// unacknowledged message is sent again (a tail-loss probe, as TCP's RACK-TLP does; it uses no
-// retry and does not count as loss). Without acks a message is resent
-// after 100, 200, 400, 800 and 1600 ms (rto_initial doubling, retries_max = 5), or, where the
-// RFC 6298 timeout srtt + max(0.5 ms, 4 rttvar) (backed off alike) is longer, after that: the
-// schedule is a floor that a slow or jittery path (acks delayed by the receiver's durable
-// commits) raises, so one slow commit does not resend a whole window; when the last
-// wait ends the peer is suspect: each message in flight to it is reported `undeliverable`
-// (event + counter), a `peer_suspect` event is raised (for membership), and nothing more is sent
-// to it until on_peer_alive(peer) or any packet from it; then everything unacknowledged is sent
-// again. Messages leave the outbox only by acknowledgement or by their TTL (`expired` event);
-// nothing accepted is dropped silently. The packet format is reliability/packet.hpp.
+// lasted reorder_delay; naming a gap again waits nack_interval since the last NACK); a NACK
+// makes the sender retransmit the named messages at once, unless it re-sent one less than a
+// smoothed RTT before: that repair may still be on its way, and resending it would be a repeat
+// (a retransmission sent again is counted: retransmissions_repeat). A loss at the
+// tail of a flight (the last message, or one ping in flight) leaves no later datagram to reveal
+// a gap, so once per flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min),
+// the newest unacknowledged message is sent again (a tail-loss probe, as TCP's RACK-TLP does;
+// it uses no retry and does not count as loss). RTT samples follow RFC 6298 (srtt, rttvar) and
+// Karn: only from messages sent once, and never from an ack that also covers a retransmission
+// (it was released by the repair; the first sends behind the gap waited, they were not slow).
+// Without acks a message is resent after 100, 200, 400, 800 and 1600 ms (rto_initial doubling,
+// retries_max = 5), or, where the RFC 6298 timeout srtt + max(0.5 ms, 4 rttvar) (backed off
+// alike) is longer, after that: the schedule is a floor that a slow or jittery path raises. As
+// TCP restarts its timer on an ack of new data (RFC 6298 5.3), each wait runs from the later of
+// the message's send and the session's last ack that acknowledged anything new: while acks flow,
+// holes are the NACKs' business and nothing is resent for its age alone (a receiver whose
+// durable commit stalls once does not get a whole window again). When the last wait ends the
+// peer is suspect: each message in flight to it is reported `undeliverable` (event + counter), a
+// `peer_suspect` event is raised (for membership), and nothing more is sent to it until
+// on_peer_alive(peer) or any packet from it; then everything unacknowledged is sent again.
+// Messages leave the outbox only by acknowledgement or by their TTL (`expired` event); nothing
+// accepted is dropped silently. The packet format is reliability/packet.hpp.
 //
 // Congestion control (per peer; the window counts messages): slow start, then additive
 // increase of one message per window's worth of acks. Random loss does not shrink the window:
-// loss is measured per round (one smoothed RTT, at least 10 ms) as loss events (a NACKed range
-// or a timeout scan: one per lost datagram, counted as the distinct datagrams a NACKed range's
-// messages were last sent in, so a burst weighs as many) over datagrams sent; at the end of a round
+// loss is measured per round (one smoothed RTT, at least 10 ms) as loss events over datagrams
+// sent (a NACKed range counts one per distinct datagram its messages were last sent in, so a
+// burst of consecutive losses weighs as many; a timeout scan counts one); at the end of a round
 // the window is multiplied by 0.7 when the moving average of that rate exceeds loss_tolerance
 // (10%), or when the round alone lost more than twice that over >= 16 datagrams; a message
-// that times out three times in a row halves it at once. So 5% random loss keeps the window open,
-// while queue overflow at a bottleneck (a burst of loss) and a dead path still back off. Flow
-// control: the receiver accepts seq <= cumulative + window, and its cumulative ack only advances
-// when the application has processed (and the store made durable) what it covers, so a slow
-// receiver throttles the sender instead of being flooded.
+// that times out three times in a row halves it at once. So 5% random loss keeps the window
+// open, while queue overflow at a bottleneck (a burst of loss) and a dead path still back off.
+// Flow control: the receiver accepts seq <= cumulative + window, and its cumulative ack only
+// advances when the application has processed (and the store made durable) what it covers, so
+// a slow receiver throttles the sender instead of being flooded.
 //
 // Durability (durability.hpp): send() returns a message_id at once, but the message is
 // `accepted` (event) and sent only after the flush that committed it to the durable_store.
