@@ -174,6 +174,8 @@ public:
     uint64_t bytes_sent() const { return m_bytes.load(); }
     // Datagrams the kernel dropped because this end's socket receive buffer was full.
     uint64_t socket_drops() const { return m_socket_drops.load(); }
+    // LMDB write transactions (0 without persistence); read after the loop has stopped.
+    uint64_t store_commits() const { return m_lmdb ? m_lmdb->commit_count() : 0; }
     bool busy = false; // the turn callback has more to send right away
 
 private:
@@ -427,8 +429,9 @@ public:
 #define AINET_PRINT(name, help) std::fprintf(stderr, " %s=%llu", #name, static_cast<unsigned long long>(end->counters().name.load()));
                 AINET_RELIABILITY_COUNTERS(AINET_PRINT)
 #undef AINET_PRINT
-                std::fprintf(stderr, " socket_drops=%llu\n",
-                             static_cast<unsigned long long>(end->socket_drops()));
+                std::fprintf(stderr, " socket_drops=%llu store_commits=%llu\n",
+                             static_cast<unsigned long long>(end->socket_drops()),
+                             static_cast<unsigned long long>(end->store_commits()));
             }
         }
         if (disordered.load())
