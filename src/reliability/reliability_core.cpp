@@ -1282,6 +1282,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
     datagram_builder builder(out, p.id, head, m_config.datagram_size_max,
                              m_config.datagrams_per_peer_per_flush_max, m_counters);
     const uint64_t window = m_config.receive_window;
+    const size_t frame_budget = m_config.datagram_size_max - wire::header_size - packet_head_size;
 
     // Acks and NACKs first: they are small and unblock the other side.
     for (auto& rp : p.recvs) {
@@ -1307,6 +1308,11 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                 a.ranges.push({first, seq});
                 ++seq;
             }
+            // Up to ranges_max ranges; a small datagram_size_max takes fewer (the frame must fit
+            // an empty datagram). Within a window (<= 2^20) each varint is <= 3 bytes, so the
+            // full 64 fit the default 1,200-byte datagram.
+            while (a.ranges.count > 0 && ack_frame_size(a) > frame_budget)
+                --a.ranges.count;
             if (!builder.add([&](packet_writer& w) { return w.add_ack(a); }))
                 break;
             r.ack_pending = false;
@@ -1338,6 +1344,8 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
             }
             r.nack_pending = r.highest > r.delivered; // newer gaps wait for their turn
             r.nack_wait_until = r.pending_at + m_config.reorder_delay;
+            while (n.ranges.count > 1 && nack_frame_size(n) > frame_budget)
+                --n.ranges.count; // the trimmed gaps are named at the next NACK
             if (n.ranges.count > 0) {
                 if (!builder.add([&](packet_writer& w) { return w.add_nack(n); })) {
                     r.nack_pending = true;
