@@ -1035,10 +1035,19 @@ void reliability_core::tick(instant now) {
             }
             bool timed_out = false;
             bool repeated = false;
+            // As TCP runs one retransmission timer for its first unacknowledged segment, only
+            // the oldest unacknowledged message here times out: a receiver stalled in a long
+            // commit then gets one message again, not its whole window, and a dead peer makes
+            // that one exhaust the schedule (suspect, and every message reported). When it is
+            // acknowledged the next one's wait starts at that ack (progress_at); while acks
+            // flow, the others are the NACKs' and the tail probe's business.
+            bool oldest_seen = false;
             for (size_t i = 0; i < s.unsent_index; ++i) {
                 out_entry& e = s.outbox[i];
-                if (e.queued)
+                if (e.queued) {
+                    oldest_seen = oldest_seen || !e.sacked;
                     continue;
+                }
                 if (e.sacked) {
                     if (i == 0) {
                         const instant probe_at = e.last_sent + m_config.probe_interval;
@@ -1053,6 +1062,9 @@ void reliability_core::tick(instant now) {
                     }
                     continue;
                 }
+                if (oldest_seen)
+                    continue;
+                oldest_seen = true;
                 const instant due = std::max(e.deadline, s.progress_at + timeout_for(p, e.retries));
                 if (now < due) {
                     hint = std::min(hint, due);

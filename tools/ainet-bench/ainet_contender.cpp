@@ -116,7 +116,13 @@ public:
         }
         socklen_t len = sizeof(addr);
         int buffer = 8 << 20;
-        (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+        // A receiver blocked in its fdatasync for tens of ms (ainet-lmdb on a shared disk)
+        // must hold a whole window of 1 KiB datagrams meanwhile: 32 MiB where root may set it
+        // past rmem_max, else what rmem_max allows.
+        const int receive_buffer = 32 << 20;
+        if (::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer,
+                         sizeof(receive_buffer)) != 0)
+            (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
         (void)::setsockopt(m_fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof(buffer));
         {
             // The kernel reports the socket's receive-buffer drops with each datagram.
