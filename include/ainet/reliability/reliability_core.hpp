@@ -24,11 +24,13 @@
 // alike) is longer, after that: the schedule is a floor that a slow or jittery path raises. As
 // TCP restarts its timer on an ack of new data (RFC 6298 5.3), each wait runs from the later of
 // the message's send and the session's last ack that acknowledged anything new: while acks flow,
-// holes are the NACKs' business and nothing is resent for its age alone (a receiver whose
-// durable commit stalls once does not get a whole window again). When the last wait ends the
-// peer is suspect: each message in flight to it is reported `undeliverable` (event + counter), a
-// `peer_suspect` event is raised (for membership), and nothing more is sent to it until
-// on_peer_alive(peer) or any packet from it; then everything unacknowledged is sent again.
+// holes are the NACKs' business and nothing is resent for its age alone; and only the
+// session's oldest unacknowledged message runs this timer (TCP's single RTO timer), so a
+// receiver whose durable commit stalls once gets one message again, not its whole window. When
+// the oldest message's last wait ends the peer is suspect: each message in flight to it is
+// reported `undeliverable` (event + counter), a `peer_suspect` event is raised (for
+// membership), and nothing more is sent to it until on_peer_alive(peer) or any packet from it;
+// then everything unacknowledged is sent again.
 // Messages leave the outbox only by acknowledgement or by their TTL (`expired` event); nothing
 // accepted is dropped silently. The packet format is reliability/packet.hpp.
 //
