@@ -377,7 +377,6 @@ recv_session* get_recv(peer_state& p, channel_id c, const reliability_config& co
 // lost too) waits for nack_interval since the last NACK. So a steady loss rate costs one NACK
 // per new gap, not a stall of nack_interval per gap.
 instant nack_due_at(const recv_session& r, duration renack_interval) noexcept {
-    // renack_interval: config.nack_interval.
     if (r.highest > std::max(r.nacked_through, r.delivered) + 1)
         return r.nack_wait_until;
     return std::max(r.last_nack + renack_interval, r.nack_wait_until);
