@@ -320,7 +320,7 @@ private:
     service_slot m_slot;
     messaging_counters& m_counters;
     reliability::reliability_counters& m_core_counters;
-    reliability::memory_store m_memory;
+    reliability::volatile_store m_memory; // persistence off: nothing to keep
     std::unique_ptr<messaging_store> m_lmdb;
     commit_observer m_observer;
     std::vector<std::unique_ptr<std::promise<bool>>> m_ack_waiters;

@@ -15,6 +15,23 @@ constexpr instant instant_max{std::numeric_limits<int64_t>::max()};
 constexpr size_t data_frame_overhead_max = 1 + 5 + 10 + 10 + 3;
 constexpr double cwnd_reduction = 0.7;
 constexpr duration round_min = std::chrono::milliseconds(10);
+// RFC 6298's G: the floor of the variance term of a retransmission timeout.
+constexpr duration rto_granularity = std::chrono::microseconds(500);
+
+// RFC 6298 section 2: the first sample sets srtt = R, rttvar = R / 2; later ones
+// rttvar = 3/4 rttvar + 1/4 |srtt - R|, then srtt = 7/8 srtt + 1/8 R.
+void rtt_sample(duration& srtt, duration& rttvar, bool& valid, duration sample) noexcept {
+    sample = std::max(sample, duration{0});
+    if (!valid) {
+        srtt = sample;
+        rttvar = sample / 2;
+        valid = true;
+        return;
+    }
+    const duration error = srtt > sample ? srtt - sample : sample - srtt;
+    rttvar = (rttvar * 3 + error) / 4;
+    srtt = (srtt * 7 + sample) / 8;
+}
 
 } // namespace
 
@@ -62,11 +79,13 @@ namespace {
 struct out_entry {
     uint64_t seq = 0;
     message_id id{};
-    std::vector<uint8_t> payload;
+    uint64_t payload_pos = 0; // in the session's payload_ring
+    uint32_t payload_size = 0;
+    uint32_t retries = 0;
+    uint64_t datagram = 0; // the peer's datagram number it was last sent in
     instant accepted_at{};
     instant last_sent{};
     instant deadline = instant_max;
-    uint32_t retries = 0;
     bool durable = false;
     bool sent = false;
     bool sacked = false;
@@ -78,12 +97,124 @@ struct out_entry {
     bool reported = false; // undeliverable reported since the last (re)start
 };
 
+// A session's outbox entries, oldest first: a power-of-two ring that only grows (doubling, so
+// amortized O(1) and no allocation once it has reached the session's peak), popped in O(1).
+class entry_ring {
+public:
+    [[nodiscard]] size_t size() const noexcept { return m_size; }
+    [[nodiscard]] bool empty() const noexcept { return m_size == 0; }
+    out_entry& operator[](size_t i) noexcept { return m_items[(m_head + i) & m_mask]; }
+    const out_entry& operator[](size_t i) const noexcept { return m_items[(m_head + i) & m_mask]; }
+    out_entry& front() noexcept { return m_items[m_head]; }
+    const out_entry& front() const noexcept { return m_items[m_head]; }
+    void pop_front() noexcept {
+        AINET_ASSERT(m_size > 0);
+        m_head = (m_head + 1) & m_mask;
+        --m_size;
+    }
+    void push_back(const out_entry& e) {
+        if (m_size == m_items.size())
+            grow();
+        m_items[(m_head + m_size) & m_mask] = e;
+        ++m_size;
+    }
+
+private:
+    void grow() {
+        std::vector<out_entry> items(std::max<size_t>(16, m_items.size() * 2));
+        for (size_t i = 0; i < m_size; ++i)
+            items[i] = (*this)[i];
+        m_items.swap(items);
+        m_head = 0;
+        m_mask = m_items.size() - 1;
+    }
+
+    std::vector<out_entry> m_items;
+    size_t m_head = 0;
+    size_t m_size = 0;
+    size_t m_mask = 0;
+};
+
+// The payloads of a session's outbox, stored contiguously in send order in one byte ring:
+// positions grow monotonically (a payload never straddles the ring's end: the gap before the
+// end is skipped), and acknowledging the outbox head frees its bytes by moving `head` (O(1)).
+// The ring doubles when full, re-packing the live payloads (amortized; none in steady state).
+class payload_ring {
+public:
+    [[nodiscard]] bytes_view at(uint64_t pos, uint32_t size) const noexcept {
+        return bytes_view(m_bytes.data() + (pos & m_mask), size);
+    }
+    // Stores payload after every live one; entries (the outbox) is re-pointed if the ring grows.
+    uint64_t store(bytes_view payload, entry_ring& entries) {
+        uint64_t pos = place(payload.size());
+        if (pos == no_room) {
+            grow(payload.size(), entries);
+            pos = place(payload.size());
+            AINET_ASSERT(pos != no_room);
+        }
+        if (!payload.empty())
+            std::memcpy(m_bytes.data() + (pos & m_mask), payload.data(), payload.size());
+        m_tail = pos + payload.size();
+        return pos;
+    }
+    // Frees every byte before pos (the start of the new outbox head, or the tail when empty).
+    void release_to(uint64_t pos) noexcept {
+        AINET_ASSERT(pos >= m_head && pos <= m_tail);
+        m_head = pos;
+    }
+    [[nodiscard]] uint64_t tail() const noexcept { return m_tail; }
+    [[nodiscard]] size_t capacity() const noexcept { return m_bytes.size(); }
+
+private:
+    static constexpr uint64_t no_room = ~uint64_t{0};
+
+    uint64_t place(size_t size) const noexcept {
+        const uint64_t capacity = m_bytes.size();
+        if (capacity == 0)
+            return size == 0 ? m_tail : no_room;
+        uint64_t pos = m_tail;
+        const uint64_t offset = pos & m_mask;
+        if (offset + size > capacity)
+            pos += capacity - offset; // skip to the ring's start: payloads stay contiguous
+        if (pos + size - m_head > capacity)
+            return no_room;
+        return pos;
+    }
+    void grow(size_t size, entry_ring& entries) {
+        size_t capacity = std::max<size_t>(4096, m_bytes.size());
+        // Live bytes without gaps, the new one, and one payload's worth of end gap.
+        const uint64_t live = m_tail - m_head;
+        while (capacity < 2 * (live + size) + 2 * size)
+            capacity *= 2;
+        std::vector<uint8_t> bytes(capacity);
+        uint64_t tail = 0;
+        for (size_t i = 0; i < entries.size(); ++i) {
+            out_entry& e = entries[i];
+            if (e.payload_size > 0)
+                std::memcpy(bytes.data() + tail, m_bytes.data() + (e.payload_pos & m_mask),
+                            e.payload_size);
+            e.payload_pos = tail;
+            tail += e.payload_size;
+        }
+        m_bytes.swap(bytes);
+        m_mask = capacity - 1;
+        m_head = 0;
+        m_tail = tail;
+    }
+
+    std::vector<uint8_t> m_bytes;
+    uint64_t m_mask = 0;
+    uint64_t m_head = 0;
+    uint64_t m_tail = 0;
+};
+
 struct send_session {
     channel_id channel{};
     uint64_t next_seq = 1;
     uint64_t acked = 0; // outbox holds acked+1 .. next_seq-1, in order
     uint32_t peer_window = 0;
-    std::deque<out_entry> outbox;
+    entry_ring outbox;
+    payload_ring payloads;
     size_t unsent_index = 0; // entries before it have been sent at least once
     std::vector<uint64_t> retransmit;
     instant deadline_hint = instant_max; // a lower bound of the entries' deadlines
@@ -91,11 +222,36 @@ struct send_session {
     size_t staged = 0; // the outbox's tail that is not durable yet (never sent)
     // When the current flight's tail-loss probe is due (instant_max: none armed).
     instant tail_probe_at = instant_max;
+    // The selective ranges the last ack applied (clamped to what was sent): every seq in them
+    // is marked sacked, so the next ack, which repeats them and adds a little, only walks what
+    // is new (an ack costs O(ranges + newly acked), not O(in flight)). Cleared whenever sacked
+    // marks are reset.
+    range_list sack_applied;
+    // The last ack that acknowledged (cumulatively or selectively) something new. As TCP
+    // restarts its retransmission timer on such an ack (RFC 6298 5.3), no message times out
+    // while acks keep coming: holes are the NACKs' business then, and a message beyond what
+    // the ack's ranges can name is not resent merely for being old.
+    instant progress_at{std::numeric_limits<int64_t>::min()};
 
     [[nodiscard]] out_entry* entry(uint64_t seq) noexcept {
         if (seq <= acked || seq - acked > outbox.size())
             return nullptr;
         return &outbox[seq - acked - 1];
+    }
+    [[nodiscard]] bytes_view payload(const out_entry& e) const noexcept {
+        return payloads.at(e.payload_pos, e.payload_size);
+    }
+    void push(out_entry e, bytes_view payload) {
+        e.payload_size = static_cast<uint32_t>(payload.size());
+        e.payload_pos = payloads.store(payload, outbox);
+        outbox.push_back(e);
+    }
+    // Removes the head (acknowledged or expired); its payload bytes are free at once.
+    void pop_front() noexcept {
+        outbox.pop_front();
+        payloads.release_to(outbox.empty() ? payloads.tail() : outbox.front().payload_pos);
+        ++acked;
+        acked_dirty = true;
     }
 };
 
@@ -143,7 +299,11 @@ struct reliability_core::peer_state {
     double cwnd = 0;
     double ssthresh = 0;
     uint32_t in_flight = 0; // sent, not acknowledged, not selectively acked
+    uint64_t datagrams_opened = 0; // datagrams written to this peer so far (numbers them)
+    // Sender side: RFC 6298 smoothed RTT and its mean deviation, from acks of messages sent
+    // once (Karn), and the retransmission timeout srtt + max(granularity, 4 rttvar).
     duration srtt{0};
+    duration rttvar{0};
     bool rtt_valid = false;
     instant round_end{};
     uint32_t round_sent = 0;
@@ -158,6 +318,10 @@ struct reliability_core::peer_state {
                 return s.get();
         return nullptr;
     }
+    [[nodiscard]] duration rto() const noexcept {
+        return srtt + std::max<duration>(rto_granularity, rttvar * 4);
+    }
+
     recv_session* find_recv(channel_id c) noexcept {
         for (auto& r : recvs)
             if (r->channel == c)
@@ -212,10 +376,10 @@ recv_session* get_recv(peer_state& p, channel_id c, const reliability_config& co
 // above everything NACKed before go out then; naming an old gap again (its retransmission was
 // lost too) waits for nack_interval since the last NACK. So a steady loss rate costs one NACK
 // per new gap, not a stall of nack_interval per gap.
-instant nack_due_at(const recv_session& r, const reliability_config& config) noexcept {
+instant nack_due_at(const recv_session& r, duration renack_interval) noexcept {
     if (r.highest > std::max(r.nacked_through, r.delivered) + 1)
         return r.nack_wait_until;
-    return std::max(r.last_nack + config.nack_interval, r.nack_wait_until);
+    return std::max(r.last_nack + renack_interval, r.nack_wait_until);
 }
 
 void advance_horizon(recv_session& r, instant now, const reliability_config& config) noexcept {
@@ -256,8 +420,14 @@ reliability_core::reliability_core(const reliability_config& config, durable_sto
 reliability_core::~reliability_core() = default;
 
 reliability_core::peer_state* reliability_core::find_peer(const node_id& id) noexcept {
+    // Consecutive sends and datagrams mostly concern one peer: skip the hash lookup then.
+    if (m_last_peer < m_peers.size() && m_peers[m_last_peer]->id == id)
+        return m_peers[m_last_peer].get();
     auto it = m_peer_index.find(id);
-    return it == m_peer_index.end() ? nullptr : m_peers[it->second].get();
+    if (it == m_peer_index.end())
+        return nullptr;
+    m_last_peer = it->second;
+    return m_peers[it->second].get();
 }
 
 const reliability_core::peer_state* reliability_core::find_peer(const node_id& id) const noexcept {
@@ -314,9 +484,11 @@ void reliability_core::clear_events() noexcept {
 duration reliability_core::timeout_for(const peer_state& p, uint32_t retries) const noexcept {
     const uint32_t shift = std::min(retries, m_config.retries_max - 1);
     duration t = m_config.rto_initial * (int64_t{1} << shift);
-    // A path slower than the schedule must not retransmit everything spuriously.
+    // The schedule is a floor: a path (or a receiver whose durable commits delay its acks)
+    // slower or more variable than it gets the RFC 6298 timeout, backed off alike, instead of
+    // a spurious resend of everything in flight.
     if (p.rtt_valid)
-        t = std::max(t, p.srtt * 2);
+        t = std::max(t, p.rto() * (int64_t{1} << shift));
     return t;
 }
 
@@ -348,10 +520,9 @@ void reliability_core::restore(instant now, const recovered_state& state) {
         out_entry e;
         e.seq = m.seq;
         e.id = message_id{m.message};
-        e.payload = m.payload;
         e.accepted_at = now;
         e.durable = true;
-        s->outbox.push_back(std::move(e));
+        s->push(e, m.payload);
         s->next_seq = m.seq + 1;
         ++m_outbox_count;
         m_outbox_bytes += m.payload.size();
@@ -403,11 +574,10 @@ result<message_id> reliability_core::send(instant now, const node_id& peer, chan
     out_entry e;
     e.seq = s->next_seq++;
     e.id = message_id{m_next_message++};
-    e.payload.assign(payload.begin(), payload.end());
     const message_id id = e.id;
     m_staged.push_back({p->index, channel, e.seq});
     ++s->staged;
-    s->outbox.push_back(std::move(e));
+    s->push(e, payload);
     ++m_outbox_count;
     m_outbox_bytes += payload.size();
     m_meta_dirty = true;
@@ -567,6 +737,7 @@ void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
     uint32_t newly = 0;
     const out_entry* sample = nullptr;
     instant sample_sent{};
+    bool repaired = false;
     while (s->acked < f.cumulative) {
         out_entry& e = s->outbox.front();
         if (e.sent) {
@@ -577,6 +748,8 @@ void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
                 if (!e.retransmitted) {
                     sample = &e;
                     sample_sent = e.last_sent;
+                } else {
+                    repaired = true;
                 }
             }
             --s->unsent_index;
@@ -584,15 +757,25 @@ void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
         push_event(event_kind::acknowledged, p, s->channel, e.id, e.seq);
         bump(m_counters.messages_acknowledged);
         --m_outbox_count;
-        m_outbox_bytes -= e.payload.size();
-        s->outbox.pop_front();
-        ++s->acked;
-        s->acked_dirty = true;
+        m_outbox_bytes -= e.payload_size;
+        s->pop_front();
     }
+    range_list applied;
+    size_t known = 0; // index into the previous ack's ranges (both lists ascend)
+    const auto previous = s->sack_applied.view();
     for (const seq_range& range : f.ranges.view()) {
         const uint64_t first = std::max(range.first, s->acked + 1);
         const uint64_t last = std::min(range.last, s->acked + s->unsent_index);
+        if (first > last)
+            continue;
+        applied.push({first, last});
         for (uint64_t seq = first; seq <= last && seq >= first; ++seq) {
+            while (known < previous.size() && previous[known].last < seq)
+                ++known;
+            if (known < previous.size() && previous[known].first <= seq) {
+                seq = previous[known].last; // marked by an earlier ack already
+                continue;
+            }
             out_entry& e = *s->entry(seq);
             if (e.sacked)
                 continue;
@@ -603,16 +786,23 @@ void reliability_core::on_ack(instant now, peer_state& p, const ack_frame& f) {
             if (!e.retransmitted) {
                 sample = &e;
                 sample_sent = e.last_sent;
+            } else {
+                repaired = true;
             }
         }
     }
-    if (sample != nullptr) {
-        const duration rtt = now - sample_sent;
-        p.srtt = p.rtt_valid ? (p.srtt * 7 + rtt) / 8 : rtt;
-        p.rtt_valid = true;
+    s->sack_applied = applied;
+    // Karn's rule, widened: an ack that covers a retransmission was released by that repair,
+    // so the first sends it also covers (held behind the gap, or beyond what the ack ranges
+    // could name) were acknowledged late, not slowly; their age is head-of-line wait, and as
+    // an RTT sample it would inflate the timeouts and the NACK guard until NACKs were ignored.
+    if (sample != nullptr && !repaired) {
+        rtt_sample(p.srtt, p.rttvar, p.rtt_valid, now - sample_sent);
     }
-    if (newly > 0)
+    if (newly > 0) {
+        s->progress_at = now;
         arm_tail_probe(now, p, *s, m_config.tail_probe_min);
+    }
     if (newly > 0) {
         if (p.cwnd < p.ssthresh)
             p.cwnd += newly;
@@ -631,13 +821,19 @@ void reliability_core::on_nack(instant now, peer_state& p, const nack_frame& f) 
         return;
     }
     // A NACK sent before our last retransmission of a message could reach the receiver does
-    // not ask for it again.
+    // not ask for it again. (srtt comes only from acks no repair released, see on_ack, so a
+    // head-of-line wait does not inflate this guard until NACKs go unanswered.)
     const duration guard = p.rtt_valid ? p.srtt : duration{0};
     bool queued = false;
     for (const seq_range& range : f.ranges.view()) {
         const uint64_t first = std::max(range.first, s->acked + 1);
         const uint64_t last = std::min(range.last, s->acked + s->unsent_index);
-        bool range_queued = false;
+        // Loss is counted in datagrams, like what is sent, so that packing many messages per
+        // datagram does not inflate it: a range costs one loss event per distinct datagram its
+        // messages were last sent in. Random loss rarely takes neighbours, so a long range (a
+        // burst: a queue or socket buffer that overflowed) weighs as what it is, congestion.
+        uint32_t lost_datagrams = 0;
+        uint64_t previous_datagram = ~uint64_t{0};
         for (uint64_t seq = first; seq <= last && seq >= first; ++seq) {
             out_entry& e = *s->entry(seq);
             if (e.sacked || e.queued)
@@ -647,13 +843,13 @@ void reliability_core::on_nack(instant now, peer_state& p, const nack_frame& f) 
             e.queued = true;
             e.by_timeout = false;
             s->retransmit.push_back(seq);
-            range_queued = true;
+            if (e.datagram != previous_datagram)
+                ++lost_datagrams;
+            previous_datagram = e.datagram;
         }
-        // One missing range is, nearly always, one lost datagram: loss is counted in datagrams,
-        // like what is sent, so that packing many messages per datagram does not inflate it.
-        if (range_queued)
-            on_loss(now, p, false);
-        queued = queued || range_queued;
+        if (lost_datagrams > 0)
+            on_loss(now, p, false, lost_datagrams);
+        queued = queued || lost_datagrams > 0;
     }
     if (queued)
         mark_dirty(p);
@@ -686,9 +882,9 @@ void reliability_core::roll_round(instant now, peer_state& p) {
     p.round_end = now + std::max(p.srtt, round_min);
 }
 
-void reliability_core::on_loss(instant now, peer_state& p, bool severe) {
+void reliability_core::on_loss(instant now, peer_state& p, bool severe, uint32_t datagrams) {
     roll_round(now, p);
-    ++p.round_lost;
+    p.round_lost += datagrams;
     if (!severe || p.reduced_in_round)
         return;
     p.cwnd = std::max(double(m_config.cwnd_min), p.cwnd * 0.5);
@@ -702,6 +898,7 @@ void reliability_core::peer_restarted(peer_state& p) {
     // What the old incarnation held only in memory (selectively acked, not yet processed)
     // is gone: send everything unacknowledged again.
     for (auto& s : p.sends) {
+        s->sack_applied = {};
         for (size_t i = 0; i < s->unsent_index; ++i) {
             out_entry& e = s->outbox[i];
             if (e.sacked) {
@@ -808,10 +1005,8 @@ void reliability_core::tick(instant now) {
                 push_event(event_kind::expired, p, s.channel, e.id, e.seq);
                 bump(m_counters.messages_expired);
                 --m_outbox_count;
-                m_outbox_bytes -= e.payload.size();
-                s.outbox.pop_front();
-                ++s.acked;
-                s.acked_dirty = true;
+                m_outbox_bytes -= e.payload_size;
+                s.pop_front();
                 mark_dirty(p);
             }
             if (p.suspect || now < s.deadline_hint)
@@ -839,10 +1034,19 @@ void reliability_core::tick(instant now) {
             }
             bool timed_out = false;
             bool repeated = false;
+            // As TCP runs one retransmission timer for its first unacknowledged segment, only
+            // the oldest unacknowledged message here times out: a receiver stalled in a long
+            // commit then gets one message again, not its whole window, and a dead peer makes
+            // that one exhaust the schedule (suspect, and every message reported). When it is
+            // acknowledged the next one's wait starts at that ack (progress_at); while acks
+            // flow, the others are the NACKs' and the tail probe's business.
+            bool oldest_seen = false;
             for (size_t i = 0; i < s.unsent_index; ++i) {
                 out_entry& e = s.outbox[i];
-                if (e.queued)
+                if (e.queued) {
+                    oldest_seen = oldest_seen || !e.sacked;
                     continue;
+                }
                 if (e.sacked) {
                     if (i == 0) {
                         const instant probe_at = e.last_sent + m_config.probe_interval;
@@ -857,8 +1061,12 @@ void reliability_core::tick(instant now) {
                     }
                     continue;
                 }
-                if (now < e.deadline) {
-                    hint = std::min(hint, e.deadline);
+                if (oldest_seen)
+                    continue;
+                oldest_seen = true;
+                const instant due = std::max(e.deadline, s.progress_at + timeout_for(p, e.retries));
+                if (now < due) {
+                    hint = std::min(hint, due);
                     continue;
                 }
                 if (e.retries >= m_config.retries_max) {
@@ -883,7 +1091,7 @@ void reliability_core::tick(instant now) {
             s.deadline_hint = hint;
         }
         for (auto& r : p.recvs)
-            if (r->nack_pending && now >= nack_due_at(*r, m_config))
+            if (r->nack_pending && now >= nack_due_at(*r, m_config.nack_interval))
                 mark_dirty(p);
     }
 }
@@ -899,7 +1107,7 @@ instant reliability_core::next_deadline() const noexcept {
         }
         for (const auto& r : p->recvs)
             if (r->nack_pending)
-                next = std::min(next, nack_due_at(*r, m_config));
+                next = std::min(next, nack_due_at(*r, m_config.nack_interval));
     }
     return next;
 }
@@ -925,7 +1133,7 @@ bool reliability_core::commit(instant now) {
         rec.channel = st.channel;
         rec.seq = e->seq;
         rec.message = static_cast<uint64_t>(e->id);
-        rec.payload = e->payload;
+        rec.payload = s->payload(*e);
         m_records.push_back(rec);
     }
     for (uint32_t index : m_dirty) {
@@ -1085,6 +1293,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
     datagram_builder builder(out, p.id, head, m_config.datagram_size_max,
                              m_config.datagrams_per_peer_per_flush_max, m_counters);
     const uint64_t window = m_config.receive_window;
+    const size_t frame_budget = m_config.datagram_size_max - wire::header_size - packet_head_size;
 
     // Acks and NACKs first: they are small and unblock the other side.
     for (auto& rp : p.recvs) {
@@ -1110,18 +1319,24 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                 a.ranges.push({first, seq});
                 ++seq;
             }
+            // Up to ranges_max ranges; a small datagram_size_max takes fewer (the frame must fit
+            // an empty datagram). Within a window (<= 2^20) each varint is <= 3 bytes, so the
+            // full 64 fit the default 1,200-byte datagram.
+            while (a.ranges.count > 0 && ack_frame_size(a) > frame_budget)
+                --a.ranges.count;
             if (!builder.add([&](packet_writer& w) { return w.add_ack(a); }))
                 break;
             r.ack_pending = false;
             bump(m_counters.acks_sent);
         }
-        if (r.nack_pending && now >= nack_due_at(r, m_config)) {
+        const duration renack_interval = m_config.nack_interval;
+        if (r.nack_pending && now >= nack_due_at(r, renack_interval)) {
             advance_horizon(r, now, m_config);
             nack_frame n;
             n.channel = r.channel;
             n.base = r.delivered;
             // Before nack_interval has passed only gaps no NACK has named yet.
-            const bool renack = now >= r.last_nack + m_config.nack_interval;
+            const bool renack = now >= r.last_nack + renack_interval;
             uint64_t seq = renack ? r.delivered + 1
                                   : std::max(r.delivered, r.nacked_through) + 1;
             const uint64_t limit = std::min(r.highest, r.horizon); // missing long enough
@@ -1140,6 +1355,8 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
             }
             r.nack_pending = r.highest > r.delivered; // newer gaps wait for their turn
             r.nack_wait_until = r.pending_at + m_config.reorder_delay;
+            while (n.ranges.count > 1 && nack_frame_size(n) > frame_budget)
+                --n.ranges.count; // the trimmed gaps are named at the next NACK
             if (n.ranges.count > 0) {
                 if (!builder.add([&](packet_writer& w) { return w.add_nack(n); })) {
                     r.nack_pending = true;
@@ -1166,13 +1383,16 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                     e->queued = false;
                     continue;
                 }
-                const data_frame f{s.channel, e->seq, e->seq - s.acked - 1, e->payload};
+                const data_frame f{s.channel, e->seq, e->seq - s.acked - 1, s.payload(*e)};
                 if (!builder.add([&](packet_writer& w) { return w.add_data(f); }))
                     break;
+                if (e->retransmitted && !e->probe && !e->by_tail_probe)
+                    bump(m_counters.retransmissions_repeat);
                 e->queued = false;
                 e->probe = false;
                 e->retransmitted = true;
                 e->last_sent = now;
+                e->datagram = p.datagrams_opened + builder.count();
                 e->deadline = now + timeout_for(p, e->retries);
                 s.deadline_hint = std::min(s.deadline_hint,
                                            e->sacked ? now + m_config.probe_interval : e->deadline);
@@ -1193,11 +1413,12 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
                 out_entry& e = s.outbox[s.unsent_index];
                 if (!e.durable || e.seq > s.acked + s.peer_window)
                     break;
-                const data_frame f{s.channel, e.seq, e.seq - s.acked - 1, e.payload};
+                const data_frame f{s.channel, e.seq, e.seq - s.acked - 1, s.payload(e)};
                 if (!builder.add([&](packet_writer& w) { return w.add_data(f); }))
                     break;
                 e.sent = true;
                 e.last_sent = now;
+                e.datagram = p.datagrams_opened + builder.count();
                 e.deadline = now + timeout_for(p, 0);
                 s.deadline_hint = std::min(s.deadline_hint, e.deadline);
                 ++s.unsent_index;
@@ -1211,6 +1432,7 @@ void reliability_core::write_peer(instant now, peer_state& p, packet_sink& out) 
     }
     builder.finish();
     p.round_sent += builder.count();
+    p.datagrams_opened += builder.count();
     if (builder.blocked())
         mark_dirty(p);
 }

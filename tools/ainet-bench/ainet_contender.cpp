@@ -1,15 +1,19 @@
 // The ainet contender of `ainet-bench reliable`: two reliability_cores (reliability/
 // reliability_core.hpp), each driven by its own thread with a plain loop over a real UDP socket
 // on loopback or one end of a lossy_path (poll, recv, tick, one flush per turn sent with one
-// sendmmsg), the same loop shape as a node shard without the rest of the node. With
-// persistence, each core's durable_store is the node's LMDB store (node/messaging_store.hpp,
-// durable: one fdatasync per loop turn that has records) in a temporary directory; without, the
-// in-memory store.
+// sendmmsg; on loopback, runs of equal-size datagrams as UDP_SEGMENT trains received through
+// UDP_GRO, as the node's io backends do), the same loop shape as a node shard without the rest
+// of the node. With persistence, each core's durable_store is the node's LMDB store
+// (node/messaging_store.hpp, durable: one fdatasync per loop turn that has records) in a
+// temporary directory; without, reliability::volatile_store (nothing kept, as ainetd without
+// persistence).
 //
 // Flow: the sender keeps at most sender_window_max messages sent but not acknowledged (on top of
 // the core's own congestion and receive windows, so that the outbox stays bounded); the receiver
 // runs with auto_process, checks order by the index in each message's first 8 bytes and counts.
 // Ping: the receiver echoes each message back as a reliable message on the same channel.
+// AINET_BENCH_COUNTERS=1 in the environment prints both cores' counters after each throughput
+// run (stderr), with the sender's window state and each socket's receive-buffer drops.
 
 #include "reliable_contender.hpp"
 
@@ -18,12 +22,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -35,8 +42,14 @@ namespace {
 
 namespace rel = ainet::reliability;
 
-constexpr uint64_t sender_window_max = 16384;
-constexpr size_t sends_per_turn_max = 2048;
+// The receive window covers what is in flight while both ends' durable commits (an fdatasync
+// of several ms on a shared VM disk) delay the acks: 4,096 (the core's default) caps a durable
+// stream at 4,096 messages per commit cycle. The node keeps the default; the bench states it.
+constexpr uint32_t receive_window = 16384;
+constexpr uint64_t sender_window_max = 2 * receive_window;
+// One turn may send the whole window: with persistence, each turn's messages wait for one
+// commit, so what a turn takes in is what one fdatasync carries.
+constexpr size_t sends_per_turn_max = sender_window_max;
 constexpr size_t receives_per_turn_max = 256;
 constexpr size_t datagram_size = 1400; // ENet's default MTU, so both pack alike
 
@@ -85,8 +98,8 @@ public:
     using on_turn = std::function<void(side&)>;
 
     side(uint8_t self, uint8_t peer, const path_end& end, const std::filesystem::path& store_dir,
-         std::string& error)
-        : m_self(id_of(self)), m_peer(id_of(peer)) {
+         bool gso, std::string& error)
+        : m_self(id_of(self)), m_peer(id_of(peer)), m_gso(gso) {
         {
             const netns_scope in_namespace(end.netns_fd);
             if (!in_namespace.ok()) {
@@ -103,8 +116,26 @@ public:
         }
         socklen_t len = sizeof(addr);
         int buffer = 8 << 20;
-        (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+        // A receiver blocked in its fdatasync for tens of ms (ainet-lmdb on a shared disk)
+        // must hold a whole window of 1 KiB datagrams meanwhile: 32 MiB where root may set it
+        // past rmem_max, else what rmem_max allows.
+        const int receive_buffer = 32 << 20;
+        if (::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer,
+                         sizeof(receive_buffer)) != 0)
+            (void)::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
         (void)::setsockopt(m_fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof(buffer));
+        {
+            // The kernel reports the socket's receive-buffer drops with each datagram.
+            const int on = 1;
+            (void)::setsockopt(m_fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+        }
+        if (m_gso) {
+            // GSO trains arrive whole on loopback when the receiver asks for GRO: one receive per
+            // train, as the node's io backends do (runtime/io_backend.hpp).
+            const int on = 1;
+            if (::setsockopt(m_fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) != 0)
+                m_gso = false;
+        }
         if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
             ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&m_local), &len) != 0) {
             error = "udp socket: " + std::string(std::strerror(errno));
@@ -119,6 +150,7 @@ public:
         }
         rel::reliability_config config;
         config.datagram_size_max = datagram_size;
+        config.receive_window = receive_window;
         config.stream_epoch = self;
         config.incarnation = self;
         m_core = std::make_unique<rel::reliability_core>(config, *store, m_counters);
@@ -146,6 +178,10 @@ public:
     const node_id& peer() const { return m_peer; }
     uint64_t datagrams_sent() const { return m_datagrams.load(); }
     uint64_t bytes_sent() const { return m_bytes.load(); }
+    // Datagrams the kernel dropped because this end's socket receive buffer was full.
+    uint64_t socket_drops() const { return m_socket_drops.load(); }
+    // LMDB write transactions (0 without persistence); read after the loop has stopped.
+    uint64_t store_commits() const { return m_lmdb ? m_lmdb->commit_count() : 0; }
     bool busy = false; // the turn callback has more to send right away
 
 private:
@@ -164,10 +200,16 @@ private:
             (void)::poll(&p, 1, timeout_ms);
             now = clock_now();
             for (size_t i = 0; i < receives_per_turn_max; ++i) {
-                const ssize_t got = ::recv(m_fd, buffer.data(), buffer.size(), 0);
+                size_t segment = 0;
+                const ssize_t got = receive(buffer, segment);
                 if (got <= 0)
                     break;
-                m_core->on_packet(now, m_peer, bytes_view(buffer.data(), static_cast<size_t>(got)));
+                const auto size = static_cast<size_t>(got);
+                if (segment == 0)
+                    segment = size;
+                for (size_t at = 0; at < size; at += segment)
+                    m_core->on_packet(now, m_peer,
+                                      bytes_view(buffer.data() + at, std::min(segment, size - at)));
             }
             if (m_turn)
                 m_turn(*this);
@@ -181,53 +223,133 @@ private:
         }
     }
 
-    // Datagrams of one loop turn go out in one sendmmsg, as a node shard submits its sends
-    // once per turn (a full batch goes out early).
-    mutable_bytes prepare(const node_id&) noexcept override {
-        if (m_batch_count == send_batch_max)
-            send_batch();
-        return m_batch[m_batch_count];
+    // One received datagram, or with GRO a train of segment-byte datagrams (segment 0: one).
+    ssize_t receive(std::vector<uint8_t>& buffer, size_t& segment) noexcept {
+        iovec v{buffer.data(), buffer.size()};
+        alignas(cmsghdr) std::array<uint8_t, 2 * CMSG_SPACE(sizeof(int))> control{};
+        msghdr h{};
+        h.msg_iov = &v;
+        h.msg_iovlen = 1;
+        h.msg_control = control.data();
+        h.msg_controllen = control.size();
+        const ssize_t got = ::recvmsg(m_fd, &h, 0);
+        if (got <= 0)
+            return got;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+            if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+                int size = 0;
+                std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+                segment = size > 0 ? static_cast<size_t>(size) : 0;
+            } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+                uint32_t dropped = 0;
+                std::memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+                m_socket_drops.store(dropped, std::memory_order_relaxed);
+            }
+        }
+        return got;
     }
-    void commit(size_t size) noexcept override { m_batch_sizes[m_batch_count++] = size; }
+
+    // Datagrams of one loop turn go out in one sendmmsg, as a node shard submits its sends
+    // once per turn (a full batch goes out early). They are built back to back in one buffer so
+    // that, with GSO, a run of equal-size datagrams (the last may be shorter) leaves as one
+    // UDP_SEGMENT train, as the node's io backends build them.
+    mutable_bytes prepare(const node_id&) noexcept override {
+        if (m_batch_count == send_batch_max || m_tx_used + datagram_size > m_tx.size())
+            send_batch();
+        return mutable_bytes(m_tx.data() + m_tx_used, datagram_size);
+    }
+    void commit(size_t size) noexcept override {
+        m_batch_sizes[m_batch_count++] = size;
+        m_tx_used += size;
+    }
     void abandon() noexcept override {}
 
     void send_batch() noexcept {
         std::array<mmsghdr, send_batch_max> headers{};
         std::array<iovec, send_batch_max> vectors{};
-        for (size_t i = 0; i < m_batch_count; ++i) {
-            vectors[i] = iovec{m_batch[i].data(), m_batch_sizes[i]};
-            headers[i].msg_hdr.msg_iov = &vectors[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
-            headers[i].msg_hdr.msg_name = &m_remote;
-            headers[i].msg_hdr.msg_namelen = sizeof(m_remote);
-        }
-        size_t done = 0;
-        while (done < m_batch_count) {
-            const int sent = ::sendmmsg(m_fd, headers.data() + done,
-                                        static_cast<unsigned>(m_batch_count - done), 0);
-            if (sent <= 0)
-                break; // a full socket buffer drops the rest, as a lossy path would
-            for (size_t i = done; i < done + static_cast<size_t>(sent); ++i) {
-                m_datagrams.fetch_add(1, std::memory_order_relaxed);
-                m_bytes.fetch_add(m_batch_sizes[i], std::memory_order_relaxed);
+        std::array<std::array<uint8_t, CMSG_SPACE(sizeof(uint16_t))>, send_batch_max> controls{};
+        std::array<size_t, send_batch_max> train_datagrams{};
+        size_t trains = 0;
+        size_t offset = 0;
+        for (size_t i = 0; i < m_batch_count;) {
+            const size_t segment = m_batch_sizes[i];
+            size_t j = i + 1;
+            size_t total = segment;
+            if (m_gso) {
+                while (j < m_batch_count && m_batch_sizes[j] <= segment &&
+                       total + m_batch_sizes[j] <= gso_bytes_max && j - i < gso_segments_max) {
+                    total += m_batch_sizes[j];
+                    ++j;
+                    if (m_batch_sizes[j - 1] < segment)
+                        break; // only the last of a train may be shorter
+                }
             }
-            done += static_cast<size_t>(sent);
+            vectors[trains] = iovec{m_tx.data() + offset, total};
+            msghdr& h = headers[trains].msg_hdr;
+            h.msg_iov = &vectors[trains];
+            h.msg_iovlen = 1;
+            h.msg_name = &m_remote;
+            h.msg_namelen = sizeof(m_remote);
+            if (j - i > 1) {
+                h.msg_control = controls[trains].data();
+                h.msg_controllen = controls[trains].size();
+                cmsghdr* c = CMSG_FIRSTHDR(&h);
+                c->cmsg_level = SOL_UDP;
+                c->cmsg_type = UDP_SEGMENT;
+                c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                const auto size16 = static_cast<uint16_t>(segment);
+                std::memcpy(CMSG_DATA(c), &size16, sizeof(size16));
+            }
+            train_datagrams[trains] = j - i;
+            ++trains;
+            offset += total;
+            i = j;
+        }
+        // Every datagram is handed to the kernel exactly once, as one sendmsg each would: on
+        // the lossy path nft drops one by failing its send (EPERM), and sendmmsg stops at a
+        // failed entry, reporting only the ones before it (or the error, when it is the first).
+        // The failed entry is lost, as the path meant; the rest still go. Only a full socket
+        // buffer (EAGAIN) drops the rest of the batch.
+        size_t done = 0;
+        while (done < trains) {
+            const int sent =
+                ::sendmmsg(m_fd, headers.data() + done, static_cast<unsigned>(trains - done), 0);
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            const size_t ok = sent < 0 ? 0 : static_cast<size_t>(sent);
+            for (size_t i = done; i < done + ok; ++i) {
+                m_datagrams.fetch_add(train_datagrams[i], std::memory_order_relaxed);
+                m_bytes.fetch_add(vectors[i].iov_len, std::memory_order_relaxed);
+            }
+            done += ok;
+            if (done < trains) {
+                // The entry at `done` failed (attempted once: it counts as sent and lost).
+                m_datagrams.fetch_add(train_datagrams[done], std::memory_order_relaxed);
+                m_bytes.fetch_add(vectors[done].iov_len, std::memory_order_relaxed);
+                ++done;
+            }
         }
         m_batch_count = 0;
+        m_tx_used = 0;
     }
 
     node_id m_self, m_peer;
     int m_fd = -1;
     sockaddr_in m_local{}, m_remote{};
-    rel::memory_store m_memory;
+    rel::volatile_store m_memory;
     std::unique_ptr<node::messaging_store> m_lmdb;
     rel::reliability_counters m_counters;
     std::unique_ptr<rel::reliability_core> m_core;
     static constexpr size_t send_batch_max = 64;
-    std::array<std::array<uint8_t, datagram_size>, send_batch_max> m_batch{};
+    // The kernel's limits on one UDP_SEGMENT train (64 KiB of payload, UDP_MAX_SEGMENTS).
+    static constexpr size_t gso_bytes_max = 65000;
+    static constexpr size_t gso_segments_max = 64;
+    bool m_gso;
+    std::vector<uint8_t> m_tx = std::vector<uint8_t>(send_batch_max * datagram_size);
+    size_t m_tx_used = 0;
     std::array<size_t, send_batch_max> m_batch_sizes{};
     size_t m_batch_count = 0;
-    std::atomic<uint64_t> m_datagrams{0}, m_bytes{0};
+    std::atomic<uint64_t> m_datagrams{0}, m_bytes{0}, m_socket_drops{0};
     std::atomic<bool> m_stop{false};
     std::thread m_thread;
     on_event m_events;
@@ -243,7 +365,8 @@ struct connected_ends {
 
 class ainet_contender final : public contender {
 public:
-    ainet_contender(bool persist, bench_path path) : m_persist(persist), m_path(std::move(path)) {}
+    ainet_contender(bool persist, bench_path path, bool gso)
+        : m_persist(persist), m_path(std::move(path)), m_gso(gso) {}
     [[nodiscard]] std::string name() const override { return m_persist ? "ainet-lmdb" : "ainet"; }
 
     throughput_result run_throughput(const throughput_params& params) override {
@@ -278,6 +401,7 @@ public:
             [&](side& s) {
                 const instant now = clock_now();
                 size_t burst = 0;
+
                 while (sent < params.message_count && sent - acked < sender_window_max &&
                        burst < sends_per_turn_max) {
                     put_u64(message.data(), sent);
@@ -302,6 +426,20 @@ public:
         r.datagrams_returned = b.datagrams_sent();
         r.bytes_sent = a.bytes_sent();
         r.retransmissions = static_cast<int64_t>(a.counters().retransmissions.load());
+        r.repeats = static_cast<int64_t>(a.counters().retransmissions_repeat.load());
+        if (std::getenv("AINET_BENCH_COUNTERS") != nullptr) {
+            std::fprintf(stderr, "cwnd %.1f in_flight %u outbox %zu suspect %d\n",
+                         a.core().congestion_window(a.peer()), a.core().in_flight(a.peer()),
+                         a.core().outbox_count(), int(a.core().is_suspect(a.peer())));
+            for (const side* end : {&a, &b}) {
+#define AINET_PRINT(name, help) std::fprintf(stderr, " %s=%llu", #name, static_cast<unsigned long long>(end->counters().name.load()));
+                AINET_RELIABILITY_COUNTERS(AINET_PRINT)
+#undef AINET_PRINT
+                std::fprintf(stderr, " socket_drops=%llu store_commits=%llu\n",
+                             static_cast<unsigned long long>(end->socket_drops()),
+                             static_cast<unsigned long long>(end->store_commits()));
+            }
+        }
         if (disordered.load())
             r.error = "ainet delivered a message out of order";
         return r;
@@ -377,8 +515,8 @@ private:
         const auto store = [&](const char* name) {
             return m_persist ? ends->dir.path() / name : std::filesystem::path{};
         };
-        ends->sender = std::make_unique<side>(1, 2, m_path.sender, store("a"), error);
-        ends->receiver = std::make_unique<side>(2, 1, m_path.receiver, store("b"), error);
+        ends->sender = std::make_unique<side>(1, 2, m_path.sender, store("a"), m_gso, error);
+        ends->receiver = std::make_unique<side>(2, 1, m_path.receiver, store("b"), m_gso, error);
         if (!error.empty())
             return nullptr;
         ends->sender->connect(*ends->receiver);
@@ -388,12 +526,13 @@ private:
 
     bool m_persist;
     bench_path m_path;
+    bool m_gso;
 };
 
 } // namespace
 
-std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path) {
-    return std::make_unique<ainet_contender>(persist, path);
+std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path, bool gso) {
+    return std::make_unique<ainet_contender>(persist, path, gso);
 }
 
 } // namespace ainet::bench

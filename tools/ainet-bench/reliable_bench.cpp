@@ -31,6 +31,8 @@ struct options {
     uint32_t duration_ms_max = 30'000;
     std::string mode = "both";
     bool baseline_only = false;
+    bool no_gso = false;
+    std::vector<std::string> contenders{"enet", "ainet", "ainet-lmdb"};
     bool json = false;
     int loss_percent = -1; // -1: loopback
 };
@@ -97,10 +99,18 @@ int run(const options& o) {
         path = lossy->path();
     }
     std::vector<std::unique_ptr<contender>> contenders;
-    contenders.push_back(make_enet_contender(path));
+    const auto wanted = [&](std::string_view name) {
+        return std::find(o.contenders.begin(), o.contenders.end(), name) != o.contenders.end();
+    };
+    if (wanted("enet"))
+        contenders.push_back(make_enet_contender(path));
     if (!o.baseline_only) {
-        contenders.push_back(make_ainet_contender(false, path));
-        contenders.push_back(make_ainet_contender(true, path));
+        // GSO only on loopback: nft on the lossy path sees a train as one packet.
+        const bool gso = o.loss_percent < 0 && !o.no_gso;
+        if (wanted("ainet"))
+            contenders.push_back(make_ainet_contender(false, path, gso));
+        if (wanted("ainet-lmdb"))
+            contenders.push_back(make_ainet_contender(true, path, gso));
     }
 
     std::vector<throughput_row> throughput_rows;
@@ -152,7 +162,8 @@ int run(const options& o) {
                 << ",\"return_datagrams_per_message\":"
                 << per_message(r.datagrams_returned, r.messages_delivered)
                 << ",\"sender_bytes\":" << r.bytes_sent
-                << ",\"retransmissions\":" << r.retransmissions << "}";
+                << ",\"retransmissions\":" << r.retransmissions
+                << ",\"repeats\":" << r.repeats << "}";
             first = false;
         }
         out << "],\"ping\":[";
@@ -176,27 +187,28 @@ int run(const options& o) {
                     "per run (at most %u ms)\n",
                     path.description.c_str(), static_cast<unsigned long long>(o.count),
                     o.duration_ms_max);
-        std::printf("%-10s %6s %10s %12s %12s %11s %11s %9s %9s %8s\n", "contender", "bytes",
-                    "messages", "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg", "retrans",
-                    "complete", "vs ENet");
+        std::printf("%-10s %6s %10s %12s %12s %11s %11s %9s %8s %9s %8s\n", "contender",
+                    "bytes", "messages", "messages/s", "goodput MB/s", "dgrams/msg", "acks/msg",
+                    "retrans", "repeats", "complete", "vs ENet");
         for (const auto& row : throughput_rows) {
             const auto& r = row.result;
             const std::string retrans =
                 r.retransmissions < 0 ? "n/a" : std::to_string(r.retransmissions);
+            const std::string repeats = r.repeats < 0 ? "n/a" : std::to_string(r.repeats);
             // messages/s relative to the ENet row of the same size in this run.
             double ratio = 0;
             for (const auto& base : throughput_rows)
                 if (base.contender == "enet" && base.size == row.size &&
                     base.result.messages_per_second() > 0)
                     ratio = r.messages_per_second() / base.result.messages_per_second();
-            std::printf("%-10s %6zu %10llu %12.0f %12.1f %11.3f %11.3f %9s %9s %7.2fx\n",
+            std::printf("%-10s %6zu %10llu %12.0f %12.1f %11.3f %11.3f %9s %8s %9s %7.2fx\n",
                         row.contender.c_str(), row.size,
                         static_cast<unsigned long long>(r.messages_delivered),
                         r.messages_per_second(),
                         r.messages_per_second() * static_cast<double>(row.size) / 1e6,
                         per_message(r.datagrams_sent, r.messages_delivered),
                         per_message(r.datagrams_returned, r.messages_delivered), retrans.c_str(),
-                        r.complete ? "yes" : "NO", ratio);
+                        repeats.c_str(), r.complete ? "yes" : "NO", ratio);
         }
     }
     if (!ping_rows.empty()) {
@@ -232,6 +244,12 @@ std::function<int()> add_reliable_command(CLI::App& app) {
     cmd->add_option("--mode", o->mode, "both, throughput or ping")
         ->check(CLI::IsMember({"both", "throughput", "ping"}));
     cmd->add_flag("--baseline-only", o->baseline_only, "measure only the ENet baseline");
+    cmd->add_flag("--no-gso", o->no_gso,
+                  "ainet contenders send one datagram per sendmmsg entry (no UDP_SEGMENT/GRO)");
+    cmd->add_option("--contenders", o->contenders,
+                    "which contenders to run (enet,ainet,ainet-lmdb; profiling one alone)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"enet", "ainet", "ainet-lmdb"}));
     cmd->add_flag("--json", o->json, "JSON output for scripts");
     cmd->add_option("--loss-percent", o->loss_percent,
                     "run over two network namespaces with this % random drop each way (root)")

@@ -38,6 +38,7 @@ struct throughput_result {
     uint64_t datagrams_returned = 0; // by the receiver (acks, window updates)
     uint64_t bytes_sent = 0;         // UDP payload bytes the sender sent, headers included
     int64_t retransmissions = -1;    // as the implementation counts them; -1: not measurable
+    int64_t repeats = -1; // retransmissions of a message retransmitted before; -1: unknown
     std::string error;               // non-empty: the run failed (setup, disorder, corruption)
 
     [[nodiscard]] double messages_per_second() const {
@@ -70,7 +71,10 @@ public:
 std::unique_ptr<contender> make_enet_contender(const bench_path& path = {});
 
 // ainet's reliability core over UDP on loopback (ainet_contender.cpp); persist: each end's state
-// in LMDB (durable commits) in a temporary directory, as ainetd keeps it.
-std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path = {});
+// in LMDB (durable commits) in a temporary directory, as ainetd keeps it; gso: each turn's
+// equal-size datagrams leave as UDP_SEGMENT trains and arrive through UDP_GRO (only where the
+// path drops per datagram: nft on a veth path would drop whole trains).
+std::unique_ptr<contender> make_ainet_contender(bool persist, const bench_path& path = {},
+                                                bool gso = false);
 
 } // namespace ainet::bench

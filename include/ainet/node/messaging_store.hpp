@@ -13,11 +13,17 @@
 //
 // Layout: one table "reliability", keys by prefix:
 //   'm'                                  -> stream_epoch u64 LE, next_message u64 LE
-//   'o' peer(32) channel(u32 BE) seq(u64 BE) -> message u64 LE, payload
+//   'b' peer(32) channel(u32 BE) first(u64 BE) -> an outbox group: last u64 LE, then for each
+//                                           seq first..last: message u64 LE, size u32 LE, payload
+//   'o' peer(32) channel(u32 BE) seq(u64 BE) -> message u64 LE, payload (one message; written by
+//                                           earlier versions, still read and erased)
 //   's' peer(32) channel(u32 BE)         -> acked u64 LE (sender position)
 //   'r' peer(32) channel(u32 BE)         -> epoch u64 LE, processed u64 LE (receiver watermark)
-// Big-endian channel and seq make LMDB's byte order the (peer, channel, seq) order that
-// reliability::recovered_state asks for.
+// A turn's consecutive outbox puts of one session become one group (at most group_count_max
+// messages, group_bytes_max bytes), and a group is erased once the sender position passes its
+// last message: LMDB does one put and one delete per group, not per message, which is what
+// bounds small messages. Messages of a partly acknowledged group stay on disk until the rest is
+// acknowledged; load() drops those at or below the sender position, so they are never resent.
 //
 // Limits: the shard count must stay the same across restarts (sessions are restored on the
 // shard whose directory holds them). Threads: the owning shard only. Lifecycle: open() ->
@@ -27,8 +33,11 @@
 #include <ainet/store/environment.hpp>
 #include <ainet/store/write_batch.hpp>
 
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <span>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -39,6 +48,9 @@ public:
     // Operations per write transaction (a larger turn commits in several).
     static constexpr size_t batch_entry_count_max = 16384;
     static constexpr size_t batch_byte_count_max = size_t{8} << 20;
+    // One outbox group (one LMDB value).
+    static constexpr size_t group_count_max = 4096;
+    static constexpr size_t group_bytes_max = size_t{256} << 10;
 
     // Opens (creating) the environment in directory. durable = false: no fdatasync (benchmarks).
     [[nodiscard]] static std::unique_ptr<messaging_store>
@@ -58,12 +70,25 @@ public:
 
 private:
     using session_key = std::pair<node_id, uint32_t>;
-    struct session_marks {
-        uint64_t acked = 0;   // committed sender position
-        uint64_t highest = 0; // highest outbox seq put
+    struct group {
+        uint64_t first = 0;
+        uint64_t last = 0;
+        uint8_t prefix = 0; // 'b', or 'o' for a single message of the old layout
     };
-    bool apply(const reliability::persist_record& r,
-               std::map<session_key, session_marks>& marks) noexcept;
+    struct session_marks {
+        uint64_t acked = 0;        // committed sender position
+        std::deque<group> groups;  // on disk, ascending
+    };
+    // What one commit changes in a session's marks; applied only when the commit succeeds.
+    struct session_delta {
+        uint64_t acked = 0;
+        size_t popped = 0;         // groups erased from the front of the committed ones
+        std::vector<group> added;  // new groups, after the committed ones
+    };
+    bool apply(const reliability::persist_record& r, size_t& next,
+               std::span<const reliability::persist_record> records,
+               std::map<session_key, session_delta>& deltas) noexcept;
+    bool put_group(std::span<const reliability::persist_record> run, session_delta& delta) noexcept;
     bool add_put(bytes_view key, bytes_view value) noexcept;
     bool add_erase(bytes_view key) noexcept;
     bool flush_batch() noexcept;

@@ -18,8 +18,7 @@
 //                       re-delivers anything at or below it)
 //   meta                (epoch, value = next message id): this node's stream epoch and id counter
 //
-// memory_store is the in-memory implementation (tests, the simulator, nodes run without
-// persistence); its encode() blob plays "the disk" across a simulated crash, and decode_state()
+// memory_store is the in-memory implementation (tests, the simulator); its encode() blob plays "the disk" across a simulated crash, and decode_state()
 // turns that blob (untrusted: fuzzed) back into a recovered_state. Not thread-safe: one shard.
 
 #include <ainet/core/bytes.hpp>
@@ -61,6 +60,17 @@ public:
 
 protected:
     ~durable_store() = default;
+};
+
+// A node without persistence: commit() keeps nothing and always succeeds, so a restart starts
+// empty (the peers see a new stream epoch). Unlike memory_store it costs nothing per record,
+// which is what "persistence off" should cost.
+class volatile_store final : public durable_store {
+public:
+    [[nodiscard]] result<void> commit(std::span<const persist_record> records) noexcept override {
+        (void)records;
+        return {};
+    }
 };
 
 // What a restart with state gives back to reliability_core::restore().

@@ -34,8 +34,11 @@
 namespace ainet::reliability {
 
 inline constexpr size_t packet_head_size = 24;
-// Ack and NACK frames carry at most this many ranges (bounds decode work and frame size).
-inline constexpr size_t ranges_max = 16;
+// Ack and NACK frames carry at most this many ranges (bounds decode work and frame size: with
+// ranges inside a receive window, <= 2^20, each range is <= 6 bytes, a frame <= ~420 bytes).
+// 64, not 16: at 5% loss a hole every ~20 messages, and a large window needs many ranges for
+// the sender to see what arrived.
+inline constexpr size_t ranges_max = 64;
 
 enum class frame_type : uint8_t { data = 1, ack = 2, nack = 3 };
 

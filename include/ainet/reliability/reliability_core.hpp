@@ -10,29 +10,42 @@
 // session per loop turn (cumulative + up to ranges_max selective ranges) and, when it sees a
 // gap, a NACK naming the missing ranges (a gap no NACK has named yet goes out once it has
 // lasted reorder_delay; naming a gap again waits nack_interval since the last NACK); a NACK
-// makes the sender retransmit the named messages at once. A loss at the tail of a flight (the
-// last message, or one ping in flight) leaves no later datagram to reveal a gap, so once per
-// flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min), the newest
-// unacknowledged message is sent again (a tail-loss probe, as TCP's RACK-TLP does; it uses no
-// retry and does not count as loss). Without acks a message is resent
-// after 100, 200, 400, 800 and 1600 ms (rto_initial doubling, retries_max = 5); when the last
-// wait ends the peer is suspect: each message in flight to it is reported `undeliverable`
-// (event + counter), a `peer_suspect` event is raised (for membership), and nothing more is sent
-// to it until on_peer_alive(peer) or any packet from it; then everything unacknowledged is sent
-// again. Messages leave the outbox only by acknowledgement or by their TTL (`expired` event);
-// nothing accepted is dropped silently. The packet format is reliability/packet.hpp.
+// makes the sender retransmit the named messages at once, unless it re-sent one less than a
+// smoothed RTT before: that repair may still be on its way, and resending it would be a repeat
+// (a retransmission sent again is counted: retransmissions_repeat). A loss at the
+// tail of a flight (the last message, or one ping in flight) leaves no later datagram to reveal
+// a gap, so once per flight, when no ack has arrived for max(2 x smoothed RTT, tail_probe_min),
+// the newest unacknowledged message is sent again (a tail-loss probe, as TCP's RACK-TLP does;
+// it uses no retry and does not count as loss). RTT samples follow RFC 6298 (srtt, rttvar) and
+// Karn: only from messages sent once, and never from an ack that also covers a retransmission
+// (it was released by the repair; the first sends behind the gap waited, they were not slow).
+// Without acks a message is resent after 100, 200, 400, 800 and 1600 ms (rto_initial doubling,
+// retries_max = 5), or, where the RFC 6298 timeout srtt + max(0.5 ms, 4 rttvar) (backed off
+// alike) is longer, after that: the schedule is a floor that a slow or jittery path raises. As
+// TCP restarts its timer on an ack of new data (RFC 6298 5.3), each wait runs from the later of
+// the message's send and the session's last ack that acknowledged anything new: while acks flow,
+// holes are the NACKs' business and nothing is resent for its age alone; and only the
+// session's oldest unacknowledged message runs this timer (TCP's single RTO timer), so a
+// receiver whose durable commit stalls once gets one message again, not its whole window. When
+// the oldest message's last wait ends the peer is suspect: each message in flight to it is
+// reported `undeliverable` (event + counter), a `peer_suspect` event is raised (for
+// membership), and nothing more is sent to it until on_peer_alive(peer) or any packet from it;
+// then everything unacknowledged is sent again.
+// Messages leave the outbox only by acknowledgement or by their TTL (`expired` event); nothing
+// accepted is dropped silently. The packet format is reliability/packet.hpp.
 //
 // Congestion control (per peer; the window counts messages): slow start, then additive
 // increase of one message per window's worth of acks. Random loss does not shrink the window:
-// loss is measured per round (one smoothed RTT, at least 10 ms) as loss events (a NACKed range
-// or a timeout scan: about one lost datagram each) over datagrams sent; at the end of a round
+// loss is measured per round (one smoothed RTT, at least 10 ms) as loss events over datagrams
+// sent (a NACKed range counts one per distinct datagram its messages were last sent in, so a
+// burst of consecutive losses weighs as many; a timeout scan counts one); at the end of a round
 // the window is multiplied by 0.7 when the moving average of that rate exceeds loss_tolerance
 // (10%), or when the round alone lost more than twice that over >= 16 datagrams; a message
-// that times out three times in a row halves it at once. So 5% random loss keeps the window open,
-// while queue overflow at a bottleneck (a burst of loss) and a dead path still back off. Flow
-// control: the receiver accepts seq <= cumulative + window, and its cumulative ack only advances
-// when the application has processed (and the store made durable) what it covers, so a slow
-// receiver throttles the sender instead of being flooded.
+// that times out three times in a row halves it at once. So 5% random loss keeps the window
+// open, while queue overflow at a bottleneck (a burst of loss) and a dead path still back off.
+// Flow control: the receiver accepts seq <= cumulative + window, and its cumulative ack only
+// advances when the application has processed (and the store made durable) what it covers, so
+// a slow receiver throttles the sender instead of being flooded.
 //
 // Durability (durability.hpp): send() returns a message_id at once, but the message is
 // `accepted` (event) and sent only after the flush that committed it to the durable_store.
@@ -47,7 +60,10 @@
 // Cost: flush() visits only peers with pending work; tick() and next_deadline() visit every
 // peer's sessions (O(sessions) per call, cheap per session but not sublinear: a shard with very
 // many idle peers should move them to a timer wheel, a known next step).
-// Memory: per message in the outbox its payload plus ~80 bytes; per receive session
+// Memory: per message in the outbox its payload plus ~80 bytes of metadata, both in per-session
+// rings (an entry ring and a contiguous payload byte ring, each grown by doubling and freed from
+// the head in O(1) as acks arrive, so steady-state sending allocates nothing; the payload ring
+// holds at most about twice the session's live payload bytes); per receive session
 // receive_window slots (each a reusable buffer); everything bounded by the config's limits.
 
 #include <ainet/core/bytes.hpp>
@@ -60,7 +76,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -83,6 +98,7 @@ namespace ainet::reliability {
     X(retransmissions, "data frames sent again")                                                   \
     X(retransmissions_nack, "retransmissions asked for by a NACK")                                 \
     X(retransmissions_timeout, "retransmissions after an ack timeout")                             \
+    X(retransmissions_repeat, "retransmissions of a message already retransmitted before")         \
     X(tail_probes, "tail-loss probes: the newest message re-sent after 2 RTT without acks")        \
     X(acks_sent, "ack frames sent")                                                                \
     X(nacks_sent, "NACK frames sent")                                                              \
@@ -121,6 +137,7 @@ struct reliability_config {
     duration rto_initial = std::chrono::milliseconds(100);
     uint32_t retries_max = 5;
     duration message_ttl = std::chrono::minutes(10);
+    // Floor of the wait before a gap is NACKed again (the measured repair time sets it above).
     duration nack_interval = std::chrono::milliseconds(5);
     // A gap is NACKed only once it has lasted this long, so that mere reordering is not.
     duration reorder_delay = std::chrono::milliseconds(1);
@@ -259,7 +276,7 @@ private:
     void write_peer(instant now, peer_state& p, packet_sink& out);
     void push_event(event_kind kind, const peer_state& p, channel_id channel, message_id id,
                     uint64_t seq, bytes_view payload = {});
-    void on_loss(instant now, peer_state& p, bool severe);
+    void on_loss(instant now, peer_state& p, bool severe, uint32_t datagrams = 1);
     void roll_round(instant now, peer_state& p);
     [[nodiscard]] duration timeout_for(const peer_state& p, uint32_t retries) const noexcept;
 
@@ -272,6 +289,7 @@ private:
 
     std::vector<std::unique_ptr<peer_state>> m_peers;
     std::unordered_map<node_id, uint32_t> m_peer_index;
+    uint32_t m_last_peer = 0; // the peer find_peer() found last
     std::vector<uint32_t> m_dirty; // peers with something to write at the next flush
 
     struct staged_message {

@@ -154,6 +154,55 @@ TEST_CASE("messaging_store commits a turn larger than one transaction", "[node][
     CHECK(state.senders[0].acked == count - 3);
 }
 
+TEST_CASE("messaging_store keeps a turn's messages as one group and restores only the unacked",
+          "[node][messaging]") {
+    // One turn of 100 messages is one LMDB value; acknowledging part of it keeps the value but
+    // a restore must not return what the sender position covers, and acknowledging the rest
+    // erases it (nothing left to restore).
+    test::temp_dir dir;
+    std::vector<uint8_t> payload(32, 0x11);
+    {
+        auto store = open_store(dir.path());
+        std::vector<rel::persist_record> records;
+        for (uint64_t i = 1; i <= 100; ++i) {
+            rel::persist_record r;
+            r.kind = rel::record_kind::outbox_put;
+            r.peer = peer_of(4);
+            r.channel = channel_id{2};
+            r.seq = i;
+            r.message = 1000 + i;
+            r.payload = payload;
+            records.push_back(r);
+        }
+        REQUIRE(store->commit(records).has_value());
+        CHECK(store->counters().puts.load() == 1);
+        rel::persist_record ack;
+        ack.kind = rel::record_kind::sender_acked;
+        ack.peer = peer_of(4);
+        ack.channel = channel_id{2};
+        ack.seq = 60;
+        REQUIRE(store->commit(std::span(&ack, 1)).has_value());
+    }
+    {
+        auto store = open_store(dir.path());
+        auto state = load(*store);
+        REQUIRE(state.outbox.size() == 40);
+        CHECK(state.outbox.front().seq == 61);
+        CHECK(state.outbox.front().message == 1061);
+        CHECK(state.outbox.back().seq == 100);
+        CHECK(state.outbox.back().payload == payload);
+        rel::persist_record ack;
+        ack.kind = rel::record_kind::sender_acked;
+        ack.peer = peer_of(4);
+        ack.channel = channel_id{2};
+        ack.seq = 100;
+        REQUIRE(store->commit(std::span(&ack, 1)).has_value());
+        CHECK(store->counters().erases.load() == 1);
+    }
+    auto store = open_store(dir.path());
+    CHECK(load(*store).outbox.empty());
+}
+
 namespace {
 struct collecting_sink final : rel::packet_sink {
     std::vector<uint8_t> buffer = std::vector<uint8_t>(1500);
