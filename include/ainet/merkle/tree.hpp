@@ -14,10 +14,27 @@
 // digests in order (256 bytes; XXH3's SIMD path starts above 240 bytes; hash.hpp picks the
 // instruction set at run time). Digests are XXH3's canonical big-endian 16 bytes.
 //
-// Updates. upsert() and erase() change a bucket and mark its path dirty; rehash() recomputes
-// each dirty node exactly once, bottom-up (one level after another), so a batch of updates
-// shares the upper levels. Calling rehash() after every update is the naive per-update mode
-// (the benchmark baseline). Reading digests requires a clean tree (asserted).
+// Storage. Flat, indexed by prefix: for every depth d in 1..leaf_depth one dense array of the
+// 16^d node digests (a node's 16 child digests are therefore 256 contiguous bytes, hashed in
+// place), and one dense array of the 16^leaf_depth buckets (each a sorted vector of leaves). No
+// inner node objects, no pointers to chase: a position is an array index. Cost of the dense
+// arrays: 16 bytes per node digest plus 24 per bucket, 2.6 MiB at leaf_depth 4 (173 KiB at 3),
+// whatever the entry count; hence leaf_depth_max 5 (43 MiB).
+//
+// Updates. upsert() appends to a pending log and returns (no tree access). rehash() applies the
+// log in bucket order: a stable radix sort of the log by bucket prefix, then one pass that
+// prefetches a few buckets ahead, replaces or inserts each leaf (later upserts of a key win),
+// and marks each changed bucket dirty once; then it hashes every dirty bucket once and every
+// ancestor of one once, level by level, in prefix order (sequential). Calling rehash() after
+// every upsert is the per-update mode (the benchmark baseline).
+//
+// Consistency. The tree has one logical state: every upsert and erase in call order. dirty()
+// is true while any of them is not yet reflected in the digests (pending log or dirty
+// buckets). Every read (root, node_digest, descendant_digests, bucket, leaves, entry_count)
+// requires a clean tree, asserted: call rehash() first (registry::replica::tree() does), so no
+// read can observe a half-applied state. erase() first applies the pending log (without
+// hashing) so that it can answer whether the key is present, and an upsert that might exceed
+// entry_count_max does the same to decide exactly.
 //
 // THREAT MODEL. Anyone may write signed entries under their own key, so an attacker chooses
 // entry contents freely and can grind them (try many, publish the ones it likes). The goal to
@@ -55,9 +72,10 @@
 //    entry): rehashing that bucket and reconciling it cost O(bucket size). entry_count_max
 //    bounds the tree; per-writer quotas belong to the registry.
 //
-// Threading and memory: a plain value owned by one shard. Nodes and buckets live in per-level
-// pools that grow on demand up to entry_count_max entries and are reused after erase; nothing
-// is freed back until destruction. Not for the per-datagram path (upsert may allocate).
+// Threading and memory: a plain value owned by one shard. The dense arrays are allocated at
+// construction; a bucket's leaf vector grows on demand and is freed when the bucket empties;
+// the pending log holds at most pending_count_max upserts (a full log is applied, unhashed,
+// before the next upsert is queued). Not for the per-datagram path (upsert may allocate).
 
 #include <ainet/merkle/errc.hpp>
 #include <ainet/merkle/hash.hpp>
@@ -72,7 +90,10 @@ namespace ainet::merkle {
 
 inline constexpr size_t fanout = 16;
 inline constexpr unsigned bits_per_level = 4;
-inline constexpr uint8_t leaf_depth_max = 8;
+// The dense per-level arrays cost 40 bytes per bucket: 5 is 43 MiB, 6 would be 690 MiB.
+inline constexpr uint8_t leaf_depth_max = 5;
+// Upserts queued before rehash() (or a full log) applies them: 1.5 MiB of 24-byte leaves.
+inline constexpr size_t pending_count_max = size_t{1} << 16;
 inline constexpr digest empty_digest{};
 
 // A node's place in the tree: depth 0 is the root; prefix holds the top 4*depth bits of the
@@ -112,14 +133,18 @@ class tree {
 public:
     explicit tree(const tree_config& config = {});
 
-    // Inserts or replaces the leaf for key_hash and marks its path dirty.
+    // Queues an insert or replacement of the leaf for key_hash (see Consistency above).
+    // errc::tree_full if key_hash is new and entry_count_max keys are already present.
     [[nodiscard]] result<void> upsert(uint64_t key_hash, const digest& leaf_digest);
-    // Removes key_hash if present (true) and marks its path dirty; empty subtrees are released.
-    bool erase(uint64_t key_hash) noexcept;
-    // Recomputes every dirty node once, bottom-up. Cost: one XXH3 per dirty node.
-    void rehash() noexcept;
+    // Applies the pending log, then removes key_hash if present (true) and marks its bucket dirty.
+    bool erase(uint64_t key_hash);
+    // Applies the pending log, then recomputes every dirty node once, bottom-up. Cost: the log's
+    // radix sort, one bucket visit per queued upsert, one XXH3 per dirty node.
+    void rehash();
 
-    [[nodiscard]] bool dirty() const noexcept { return m_dirty_count != 0; }
+    [[nodiscard]] bool dirty() const noexcept { return !m_pending.empty() || !m_dirty.empty(); }
+    // Upserts queued and not yet applied.
+    [[nodiscard]] size_t pending_count() const noexcept { return m_pending.size(); }
     // The root digest. Precondition: !dirty().
     [[nodiscard]] digest root() const noexcept;
 
@@ -130,57 +155,47 @@ public:
     // (out.size() == 16^levels). Precondition: clean, pos.depth + levels <= leaf_depth.
     void descendant_digests(position pos, uint8_t levels, std::span<digest> out) const noexcept;
     // The sorted leaves of the bucket at pos (depth == leaf_depth); empty if none.
+    // Precondition: clean.
     [[nodiscard]] std::span<const leaf> bucket(position pos) const noexcept;
-    // Every leaf, in key_hash order.
+    // Every leaf, in key_hash order. Precondition: clean.
     [[nodiscard]] std::vector<leaf> leaves() const;
 
     [[nodiscard]] const tree_config& config() const noexcept { return m_config; }
     [[nodiscard]] hash_backend backend() const noexcept { return m_backend; }
     // Switches the XXH3 implementation (all compute the same digests). Precondition: supported.
     void set_backend(hash_backend backend) noexcept;
-    [[nodiscard]] size_t entry_count() const noexcept { return m_entry_count; }
-    // Bytes held by the tree's pools and buckets (capacities, not sizes).
+    // Keys present. Precondition: clean.
+    [[nodiscard]] size_t entry_count() const noexcept;
+    // Bytes held by the tree's arrays, leaf vectors and log (capacities, not sizes).
     [[nodiscard]] size_t memory_bytes() const noexcept;
     // Digests computed by rehash() since construction (for tests and benchmarks).
     [[nodiscard]] uint64_t hash_count() const noexcept { return m_hash_count; }
 
 private:
-    static constexpr uint32_t none = UINT32_MAX;
-
-    struct inner_node {
-        std::array<digest, fanout> child_digest{};
-        std::array<uint32_t, fanout> child{};
-        uint32_t parent = none;
-        uint8_t slot = 0;
-        uint8_t child_count = 0;
-        bool dirty = false;
-    };
-    struct bucket_node {
-        std::vector<leaf> leaves;
-        uint32_t parent = none;
-        uint8_t slot = 0;
-        bool dirty = false;
-    };
-
-    [[nodiscard]] uint32_t new_inner(uint8_t depth, uint32_t parent, uint8_t slot);
-    [[nodiscard]] uint32_t new_bucket(uint32_t parent, uint8_t slot);
-    void mark_inner(uint8_t depth, uint32_t index) noexcept;
-    void mark_bucket(uint32_t index) noexcept;
-    // The index of the node at pos (an inner node if depth < leaf_depth, else a bucket), or none.
-    [[nodiscard]] uint32_t find(position pos) const noexcept;
+    // Applies the pending log to the buckets in prefix order and marks changed buckets dirty.
+    // With hash_buckets (from rehash) it also hashes each changed bucket right after changing
+    // it, while its leaves are in L1, and clears its dirty bit (it stays in m_dirty for the
+    // inner levels).
+    void apply_pending(bool hash_buckets = false);
+    void mark_dirty(uint32_t bucket_index) noexcept;
+    void hash_bucket(uint32_t bucket_index) noexcept;
 
     tree_config m_config;
     hash_backend m_backend;
     hash_fn m_hash;
-    std::array<std::vector<inner_node>, leaf_depth_max> m_inner;
-    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_free;
-    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_dirty;
-    std::vector<bucket_node> m_buckets;
-    std::vector<uint32_t> m_bucket_free;
-    std::vector<uint32_t> m_bucket_dirty;
+    // m_digests[d][p]: digest of the node at depth d, prefix p (d in 1..leaf_depth; [0] unused).
+    std::array<std::vector<digest>, leaf_depth_max + 1> m_digests;
+    std::vector<std::vector<leaf>> m_buckets;
+    std::vector<leaf> m_pending;
+    // Scratch for apply_pending's sort: (bucket prefix << 32 | log index) and its radix buffer.
+    std::vector<uint64_t> m_order;
+    std::vector<uint64_t> m_order_scratch;
+    // Dirty bucket prefixes (each once, m_dirty_bits dedupes), ascending unless m_dirty_unsorted.
+    std::vector<uint32_t> m_dirty;
+    std::vector<uint64_t> m_dirty_bits;
+    bool m_dirty_unsorted = false;
     digest m_root;
     size_t m_entry_count = 0;
-    size_t m_dirty_count = 0;
     uint64_t m_hash_count = 0;
 };
 
