@@ -8,6 +8,8 @@
 //                           round_trips, overhead_bytes (all bytes except the differing
 //                           entries), messages; time is the simulation's CPU time.
 //  memory/1M                counter tree_MiB: memory_bytes() of the 1,000,000-entry tree.
+//  memory_per_entry/<d>/<n> counter bytes_per_entry: memory_bytes() / n of an n-entry tree at
+//                           leaf depth d, filled in batches of 64 upserts (as replicas do).
 //
 // Run: build/bench/bench_merkle --benchmark_min_time=0.2
 #include <ainet/merkle/reconcile.hpp>
@@ -179,6 +181,22 @@ void memory(benchmark::State& state) {
     state.counters["entries"] = static_cast<double>(f.t.entry_count());
 }
 
+void memory_per_entry(benchmark::State& state) {
+    const auto depth = static_cast<uint8_t>(state.range(0));
+    const auto entries = static_cast<size_t>(state.range(1));
+    std::mt19937_64 rng(5);
+    tree t(tree_config{.leaf_depth = depth});
+    for (size_t i = 0; i < entries; ++i) {
+        (void)t.upsert(rng(), random_digest(rng));
+        if (i % 64 == 63)
+            t.rehash();
+    }
+    t.rehash();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(t.memory_bytes());
+    state.counters["bytes_per_entry"] = static_cast<double>(t.memory_bytes()) / static_cast<double>(entries);
+}
+
 void backends(benchmark::internal::Benchmark* b) {
     for (auto backend : {hash_backend::avx2, hash_backend::avx512, hash_backend::sse2, hash_backend::scalar,
                          hash_backend::library, hash_backend::library_dispatch})
@@ -197,4 +215,5 @@ BENCHMARK(reconcile)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 BENCHMARK(memory)->Iterations(1);
+BENCHMARK(memory_per_entry)->ArgsProduct({{3, 4}, {2'000, 10'000, 1'000'000}})->Iterations(1);
 BENCHMARK_MAIN();

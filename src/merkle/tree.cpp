@@ -14,21 +14,21 @@ static_assert(pending_count_max <= UINT32_MAX, "log indexes fit the sort key's l
 
 namespace {
 
-// How far ahead apply_pending and rehash prefetch: the bucket's vector header at this distance,
-// its leaves at half of it (by then the header is in cache).
+// How far ahead apply_pending and rehash prefetch: the bucket slot at this distance, its leaves
+// at half of it (by then the slot is in cache).
 constexpr size_t prefetch_distance = 16;
+// Log capacity (entries) kept between batches; a larger log is freed once applied.
+constexpr size_t log_capacity_kept = 4096;
 // Logs up to this size are sorted by insertion sort; longer ones by radix sort.
 constexpr size_t insertion_sort_max = 32;
 
 size_t node_count(uint8_t depth) noexcept { return size_t{1} << (bits_per_level * depth); }
 
-bool less_key(const leaf& l, uint64_t key_hash) noexcept { return l.key_hash < key_hash; }
-
 // std::lower_bound by key_hash without data-dependent branches: a bucket is a few cache lines
 // of random keys, so a branchy search mispredicts about every other step.
-size_t lower_bound_index(const std::vector<leaf>& leaves, uint64_t key_hash) noexcept {
-    const leaf* base = leaves.data();
-    size_t size = leaves.size();
+size_t lower_bound_index(const leaf* leaves, size_t count, uint64_t key_hash) noexcept {
+    const leaf* base = leaves;
+    size_t size = count;
     if (size == 0)
         return 0;
     while (size > 1) {
@@ -36,8 +36,12 @@ size_t lower_bound_index(const std::vector<leaf>& leaves, uint64_t key_hash) noe
         base = base[half - 1].key_hash < key_hash ? base + half : base;
         size -= half;
     }
-    return static_cast<size_t>(base - leaves.data()) + (base->key_hash < key_hash ? 1 : 0);
+    return static_cast<size_t>(base - leaves) + (base->key_hash < key_hash ? 1 : 0);
 }
+
+// Leaves a bucket block gets: on growth (+25%, at least one) and at compaction (+1/8).
+uint32_t grown_capacity(uint32_t count) noexcept { return count + 1 + count / 4; }
+uint32_t compact_capacity(uint32_t count) noexcept { return count + count / 8; }
 
 void prefetch(const void* p) noexcept {
 #if defined(__x86_64__)
@@ -100,7 +104,7 @@ tree::tree(const tree_config& config)
     for (uint8_t depth = 1; depth <= config.leaf_depth; ++depth)
         m_digests[depth].assign(node_count(depth), empty_digest);
     const size_t bucket_count = node_count(config.leaf_depth);
-    m_buckets.resize(bucket_count);
+    m_slots.resize(bucket_count);
     m_dirty_bits.assign((bucket_count + 63) / 64, 0);
 }
 
@@ -127,14 +131,70 @@ result<void> tree::upsert(uint64_t key_hash, const digest& leaf_digest) {
         // Possibly full: decide exactly on the applied state (only replacing is allowed then).
         apply_pending();
         if (m_entry_count >= m_config.entry_count_max) {
-            const auto& leaves = m_buckets[prefix_of(key_hash, m_config.leaf_depth)];
-            const auto it = std::lower_bound(leaves.begin(), leaves.end(), key_hash, less_key);
-            if (it == leaves.end() || it->key_hash != key_hash)
+            const bucket_slot& slot = m_slots[prefix_of(key_hash, m_config.leaf_depth)];
+            const leaf* leaves = leaves_of(slot);
+            const size_t index = lower_bound_index(leaves, slot.count, key_hash);
+            if (index == slot.count || leaves[index].key_hash != key_hash)
                 return fail(errc::tree_full);
         }
     }
     m_pending.push_back(leaf{key_hash, leaf_digest});
     return {};
+}
+
+void tree::compact() {
+    size_t total = 0;
+    for (const bucket_slot& slot : m_slots)
+        total += compact_capacity(slot.count);
+    AINET_ASSERT(total <= UINT32_MAX);
+    std::vector<leaf> next;
+    next.reserve(total + total / 16);
+    for (bucket_slot& slot : m_slots) {
+        if (slot.count == 0) {
+            slot = bucket_slot{};
+            continue;
+        }
+        const auto offset = static_cast<uint32_t>(next.size());
+        next.insert(next.end(), leaves_of(slot), leaves_of(slot) + slot.count);
+        slot.offset = offset;
+        slot.capacity = compact_capacity(slot.count);
+        next.resize(offset + size_t{slot.capacity});
+    }
+    m_arena.swap(next);
+    m_arena_garbage = 0;
+}
+
+void tree::grow(bucket_slot& slot) {
+    AINET_ASSERT(slot.count == slot.capacity);
+    const uint32_t capacity = grown_capacity(slot.count);
+    if (m_arena.size() + capacity > m_arena.capacity()) {
+        // The arena would grow: first drop the abandoned blocks if they are a fifth of it.
+        if (4 * m_arena_garbage > m_arena.size() - m_arena_garbage) {
+            compact();
+            if (slot.count < slot.capacity)
+                return;
+        }
+        if (m_arena.size() + capacity > m_arena.capacity()) {
+            const size_t needed = m_arena.size() + capacity;
+            m_arena.reserve(needed + needed / 8);
+        }
+    }
+    const size_t offset = m_arena.size();
+    AINET_ASSERT(offset + capacity <= UINT32_MAX);
+    m_arena.resize(offset + capacity);
+    std::copy_n(leaves_of(slot), slot.count, m_arena.data() + offset);
+    m_arena_garbage += slot.capacity;
+    slot.offset = static_cast<uint32_t>(offset);
+    slot.capacity = capacity;
+}
+
+void tree::insert_leaf(bucket_slot& slot, size_t index, const leaf& l) {
+    if (slot.count == slot.capacity)
+        grow(slot);
+    leaf* leaves = leaves_of(slot);
+    std::copy_backward(leaves + index, leaves + slot.count, leaves + slot.count + 1);
+    leaves[index] = l;
+    ++slot.count;
 }
 
 void tree::apply_pending(bool hash_buckets) {
@@ -159,19 +219,20 @@ void tree::apply_pending(bool hash_buckets) {
     }
     for (size_t i = 0; i < count; ++i) {
         if (i + prefetch_distance < count)
-            prefetch(&m_buckets[m_order[i + prefetch_distance] >> 32]);
+            prefetch(&m_slots[m_order[i + prefetch_distance] >> 32]);
         if (i + prefetch_distance / 2 < count) {
-            const auto& ahead = m_buckets[m_order[i + prefetch_distance / 2] >> 32];
-            prefetch_range(ahead.data(), ahead.size() * sizeof(leaf), bucket_prefetch_lines);
+            const bucket_slot& ahead = m_slots[m_order[i + prefetch_distance / 2] >> 32];
+            prefetch_range(leaves_of(ahead), ahead.count * sizeof(leaf), bucket_prefetch_lines);
         }
         const auto bucket_index = static_cast<uint32_t>(m_order[i] >> 32);
         const leaf& update = m_pending[m_order[i] & UINT32_MAX];
-        auto& leaves = m_buckets[bucket_index];
-        const auto it = leaves.begin() + static_cast<std::ptrdiff_t>(lower_bound_index(leaves, update.key_hash));
-        if (it != leaves.end() && it->key_hash == update.key_hash) {
-            it->leaf_digest = update.leaf_digest;
+        bucket_slot& slot = m_slots[bucket_index];
+        leaf* leaves = leaves_of(slot);
+        const size_t index = lower_bound_index(leaves, slot.count, update.key_hash);
+        if (index != slot.count && leaves[index].key_hash == update.key_hash) {
+            leaves[index].leaf_digest = update.leaf_digest;
         } else {
-            leaves.insert(it, update);
+            insert_leaf(slot, index, update);
             ++m_entry_count;
         }
         mark_dirty(bucket_index);
@@ -183,31 +244,41 @@ void tree::apply_pending(bool hash_buckets) {
     // upsert() queued a possibly new key only while the total stayed below the limit.
     AINET_ASSERT(m_entry_count <= m_config.entry_count_max);
     m_pending.clear();
+    if (m_pending.capacity() > log_capacity_kept) {
+        // A bulk load's log and sort buffers (up to 2.5 MiB) are not kept for small batches.
+        std::vector<leaf>().swap(m_pending);
+        std::vector<uint64_t>().swap(m_order);
+        std::vector<uint64_t>().swap(m_order_scratch);
+    }
 }
 
 bool tree::erase(uint64_t key_hash) {
     apply_pending();
     const auto bucket_index = static_cast<uint32_t>(prefix_of(key_hash, m_config.leaf_depth));
-    auto& leaves = m_buckets[bucket_index];
-    const auto it = std::lower_bound(leaves.begin(), leaves.end(), key_hash, less_key);
-    if (it == leaves.end() || it->key_hash != key_hash)
+    bucket_slot& slot = m_slots[bucket_index];
+    leaf* leaves = leaves_of(slot);
+    const size_t index = lower_bound_index(leaves, slot.count, key_hash);
+    if (index == slot.count || leaves[index].key_hash != key_hash)
         return false;
-    leaves.erase(it);
-    if (leaves.empty())
-        std::vector<leaf>().swap(leaves);  // an emptied bucket gives its memory back
+    std::copy(leaves + index + 1, leaves + slot.count, leaves + index);
+    if (--slot.count == 0) {
+        // An emptied bucket abandons its block (reclaimed by the next compaction).
+        m_arena_garbage += slot.capacity;
+        slot = bucket_slot{};
+    }
     --m_entry_count;
     mark_dirty(bucket_index);
     return true;
 }
 
 void tree::hash_bucket(uint32_t bucket_index) noexcept {
-    const auto& leaves = m_buckets[bucket_index];
+    const bucket_slot& slot = m_slots[bucket_index];
     digest& d = m_digests[m_config.leaf_depth][bucket_index];
-    if (leaves.empty()) {
+    if (slot.count == 0) {
         d = empty_digest;  // emptied by erase
         return;
     }
-    d = m_hash(leaves.data(), leaves.size() * sizeof(leaf));
+    d = m_hash(leaves_of(slot), slot.count * sizeof(leaf));
     ++m_hash_count;
 }
 
@@ -291,16 +362,17 @@ void tree::descendant_digests(position pos, uint8_t levels, std::span<digest> ou
 
 std::span<const leaf> tree::bucket(position pos) const noexcept {
     AINET_ASSERT(!dirty());
-    AINET_ASSERT(pos.depth == m_config.leaf_depth && pos.prefix < m_buckets.size());
-    return m_buckets[pos.prefix];
+    AINET_ASSERT(pos.depth == m_config.leaf_depth && pos.prefix < m_slots.size());
+    const bucket_slot& slot = m_slots[pos.prefix];
+    return {leaves_of(slot), slot.count};
 }
 
 std::vector<leaf> tree::leaves() const {
     AINET_ASSERT(!dirty());
     std::vector<leaf> out;
     out.reserve(m_entry_count);
-    for (const auto& b : m_buckets)
-        out.insert(out.end(), b.begin(), b.end());
+    for (const bucket_slot& slot : m_slots)
+        out.insert(out.end(), leaves_of(slot), leaves_of(slot) + slot.count);
     return out;
 }
 
@@ -308,10 +380,8 @@ size_t tree::memory_bytes() const noexcept {
     size_t total = sizeof(*this);
     for (const auto& level : m_digests)
         total += level.capacity() * sizeof(digest);
-    total += m_buckets.capacity() * sizeof(std::vector<leaf>);
-    for (const auto& b : m_buckets)
-        total += b.capacity() * sizeof(leaf);
-    total += m_pending.capacity() * sizeof(leaf);
+    total += m_slots.capacity() * sizeof(bucket_slot);
+    total += (m_arena.capacity() + m_pending.capacity()) * sizeof(leaf);
     total += (m_order.capacity() + m_order_scratch.capacity() + m_dirty_bits.capacity()) * sizeof(uint64_t);
     total += m_dirty.capacity() * sizeof(uint32_t);
     return total;

@@ -16,10 +16,13 @@
 //
 // Storage. Flat, indexed by prefix: for every depth d in 1..leaf_depth one dense array of the
 // 16^d node digests (a node's 16 child digests are therefore 256 contiguous bytes, hashed in
-// place), and one dense array of the 16^leaf_depth buckets (each a sorted vector of leaves). No
-// inner node objects, no pointers to chase: a position is an array index. Cost of the dense
-// arrays: 16 bytes per node digest plus 24 per bucket, 2.6 MiB at leaf_depth 4 (173 KiB at 3),
-// whatever the entry count; hence leaf_depth_max 5 (43 MiB).
+// place), and one dense array of the 16^leaf_depth bucket slots (offset, count, capacity: 12
+// bytes) into a single leaf arena. No inner node objects, no pointers to chase, no allocation
+// per bucket: a position is an array index. A bucket that outgrows its block moves to the
+// arena's end (+25%); when the abandoned blocks would make the arena grow while they exceed
+// half the live ones, the arena is rewritten in prefix order with 1/8 slack per bucket. Fixed
+// cost of the dense arrays: 28 bytes per bucket (16 digest + 12 slot) plus the inner digests,
+// 1.8 MiB at leaf_depth 4, 117 KiB at 3; hence leaf_depth_max 5 (29 MiB).
 //
 // Updates. upsert() appends to a pending log and returns (no tree access). rehash() applies the
 // log in bucket order: a stable radix sort of the log by bucket prefix, then one pass that
@@ -73,9 +76,10 @@
 //    bounds the tree; per-writer quotas belong to the registry.
 //
 // Threading and memory: a plain value owned by one shard. The dense arrays are allocated at
-// construction; a bucket's leaf vector grows on demand and is freed when the bucket empties;
-// the pending log holds at most pending_count_max upserts (a full log is applied, unhashed,
-// before the next upsert is queued). Not for the per-datagram path (upsert may allocate).
+// construction; the arena grows on demand (by 25%, or is compacted instead) and is not given
+// back until destruction; the pending log holds at most pending_count_max upserts (a full log
+// is applied, unhashed, before the next upsert is queued). Not for the per-datagram path
+// (upsert may allocate; a compaction or arena growth copies every leaf once).
 
 #include <ainet/merkle/errc.hpp>
 #include <ainet/merkle/hash.hpp>
@@ -90,7 +94,7 @@ namespace ainet::merkle {
 
 inline constexpr size_t fanout = 16;
 inline constexpr unsigned bits_per_level = 4;
-// The dense per-level arrays cost 40 bytes per bucket: 5 is 43 MiB, 6 would be 690 MiB.
+// The dense per-level arrays cost ~29 bytes per bucket: 5 is 29 MiB, 6 would be 470 MiB.
 inline constexpr uint8_t leaf_depth_max = 5;
 // Upserts queued before rehash() (or a full log) applies them: 1.5 MiB of 24-byte leaves.
 inline constexpr size_t pending_count_max = size_t{1} << 16;
@@ -166,7 +170,7 @@ public:
     void set_backend(hash_backend backend) noexcept;
     // Keys present. Precondition: clean.
     [[nodiscard]] size_t entry_count() const noexcept;
-    // Bytes held by the tree's arrays, leaf vectors and log (capacities, not sizes).
+    // Bytes held by the tree's arrays, arena and log (capacities, not sizes).
     [[nodiscard]] size_t memory_bytes() const noexcept;
     // Digests computed by rehash() since construction (for tests and benchmarks).
     [[nodiscard]] uint64_t hash_count() const noexcept { return m_hash_count; }
@@ -180,12 +184,30 @@ private:
     void mark_dirty(uint32_t bucket_index) noexcept;
     void hash_bucket(uint32_t bucket_index) noexcept;
 
+    struct bucket_slot {
+        uint32_t offset = 0;    // first leaf in m_arena
+        uint32_t count = 0;     // leaves, sorted by key_hash
+        uint32_t capacity = 0;  // leaves reserved at offset; 0: no block
+    };
+    [[nodiscard]] leaf* leaves_of(const bucket_slot& slot) noexcept { return m_arena.data() + slot.offset; }
+    [[nodiscard]] const leaf* leaves_of(const bucket_slot& slot) const noexcept {
+        return m_arena.data() + slot.offset;
+    }
+    // Inserts l at position index of the bucket, making room first (may move the arena).
+    void insert_leaf(bucket_slot& slot, size_t index, const leaf& l);
+    // Moves a full bucket to a block with room for more leaves at the arena's end.
+    void grow(bucket_slot& slot);
+    // Rewrites the arena in prefix order, without abandoned blocks, 1/8 slack per bucket.
+    void compact();
+
     tree_config m_config;
     hash_backend m_backend;
     hash_fn m_hash;
     // m_digests[d][p]: digest of the node at depth d, prefix p (d in 1..leaf_depth; [0] unused).
     std::array<std::vector<digest>, leaf_depth_max + 1> m_digests;
-    std::vector<std::vector<leaf>> m_buckets;
+    std::vector<bucket_slot> m_slots;
+    std::vector<leaf> m_arena;
+    size_t m_arena_garbage = 0;  // leaves of m_arena that no bucket owns
     std::vector<leaf> m_pending;
     // Scratch for apply_pending's sort: (bucket prefix << 32 | log index) and its radix buffer.
     std::vector<uint64_t> m_order;
