@@ -27,6 +27,20 @@ uint64_t random_key(std::mt19937_64& rng, size_t pool) {
     return (k * 0x9e3779b97f4a7c15ull) ^ ((k % 3) << 60);
 }
 
+// One random operation on t and on the model: an erase with probability erase_percent / 100
+// (checking that erase() reports presence as the model does), else an upsert.
+void random_op(tree& t, std::map<uint64_t, digest>& model, std::mt19937_64& rng, size_t pool,
+               unsigned erase_percent) {
+    const uint64_t key = random_key(rng, pool);
+    if (rng() % 100 < erase_percent) {
+        CHECK(t.erase(key) == (model.erase(key) == 1));
+    } else {
+        const digest d = random_digest(rng);
+        REQUIRE(t.upsert(key, d));
+        model[key] = d;
+    }
+}
+
 } // namespace
 
 TEST_CASE("merkle hash backends all compute libxxhash's XXH3-128", "[merkle]") {
@@ -56,16 +70,8 @@ TEST_CASE("merkle tree root equals a from-scratch recompute after random operati
         for (int round = 0; round < 300; ++round) {
             // Mostly small batches (insertion-sorted log), some above 32 (radix-sorted log).
             const size_t batch = 1 + rng() % (round % 5 == 0 ? 300 : 40);
-            for (size_t i = 0; i < batch; ++i) {
-                const uint64_t key = random_key(rng, 200);
-                if (rng() % 3 == 0) {
-                    CHECK(t.erase(key) == (model.erase(key) == 1));
-                } else {
-                    const digest d = random_digest(rng);
-                    REQUIRE(t.upsert(key, d));
-                    model[key] = d;
-                }
-            }
+            for (size_t i = 0; i < batch; ++i)
+                random_op(t, model, rng, 200, 33);
             t.rehash();
             REQUIRE(t.entry_count() == model.size());
             REQUIRE(t.root() == naive_root(model, leaf_depth));
@@ -161,16 +167,8 @@ TEST_CASE("merkle tree: arena relocation and compaction keep contents and bound 
     for (int round = 0; round < 200; ++round) {
         // Phases of growth and of shrinkage, so buckets both outgrow blocks and empty.
         const bool growing = (round / 25) % 2 == 0;
-        for (int i = 0; i < 200; ++i) {
-            const uint64_t key = random_key(rng, 6000);
-            if (rng() % 10 < (growing ? 2u : 7u)) {
-                CHECK(t.erase(key) == (model.erase(key) == 1));
-            } else {
-                const digest d = random_digest(rng);
-                REQUIRE(t.upsert(key, d));
-                model[key] = d;
-            }
-        }
+        for (int i = 0; i < 200; ++i)
+            random_op(t, model, rng, 6000, growing ? 20 : 70);
         t.rehash();
         REQUIRE(t.entry_count() == model.size());
         if (round % 10 == 9)
