@@ -1,8 +1,11 @@
 #include <ainet/merkle/tree.hpp>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 
 namespace ainet::merkle {
 
@@ -97,6 +100,44 @@ void radix_sort(std::vector<uint64_t>& keys, std::vector<uint64_t>& scratch, uns
 
 } // namespace
 
+namespace detail {
+
+namespace {
+constexpr size_t huge_page_size = size_t{2} << 20;
+}
+
+// Large blocks are mapped directly (not through malloc) so that freeing one returns its pages:
+// huge pages left in malloc's heap after the arena moves would stay resident.
+void* allocate_arena(size_t bytes) {
+    if (bytes < huge_page_size)
+        return ::operator new(bytes);
+    const size_t rounded = (bytes + huge_page_size - 1) & ~(huge_page_size - 1);
+    // Over-map by one huge page, then unmap the unaligned head and the tail.
+    void* raw = mmap(nullptr, rounded + huge_page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        throw std::bad_alloc();
+    const auto raw_start = reinterpret_cast<uintptr_t>(raw);
+    const uintptr_t start = (raw_start + huge_page_size - 1) & ~uintptr_t{huge_page_size - 1};
+    if (start != raw_start)
+        (void)munmap(raw, start - raw_start);
+    const uintptr_t tail = raw_start + rounded + huge_page_size - (start + rounded);
+    if (tail != 0)
+        (void)munmap(reinterpret_cast<void*>(start + rounded), tail);
+    (void)madvise(reinterpret_cast<void*>(start), rounded, MADV_HUGEPAGE);  // a hint only
+    return reinterpret_cast<void*>(start);
+}
+
+void deallocate_arena(void* block, size_t bytes) noexcept {
+    if (bytes < huge_page_size) {
+        ::operator delete(block);
+        return;
+    }
+    const size_t rounded = (bytes + huge_page_size - 1) & ~(huge_page_size - 1);
+    (void)munmap(block, rounded);
+}
+
+} // namespace detail
+
 tree::tree(const tree_config& config)
     : m_config(config), m_backend(resolve(config.backend)), m_hash(hash_function(m_backend)) {
     AINET_ASSERT(config.leaf_depth >= 1 && config.leaf_depth <= leaf_depth_max);
@@ -147,7 +188,7 @@ void tree::compact() {
     for (const bucket_slot& slot : m_slots)
         total += compact_capacity(slot.count);
     AINET_ASSERT(total <= UINT32_MAX);
-    std::vector<leaf> next;
+    leaf_arena next;
     next.reserve(total + total / 16);
     for (bucket_slot& slot : m_slots) {
         if (slot.count == 0) {

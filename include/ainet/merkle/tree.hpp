@@ -78,7 +78,9 @@
 // Threading and memory: a plain value owned by one shard. The dense arrays are allocated at
 // construction; the arena grows on demand (by 25%, or is compacted instead) and is not given
 // back until destruction; the pending log holds at most pending_count_max upserts (a full log
-// is applied, unhashed, before the next upsert is queued). Not for the per-datagram path
+// is applied, unhashed, before the next upsert is queued). An arena of 2 MiB or more is mapped
+// directly (mmap, unmapped when it moves) and advised as transparent huge pages: +10% batched,
+// +25% per-update at 1M entries on the bench VM. Not for the per-datagram path
 // (upsert may allocate; a compaction or arena growth copies every leaf once).
 
 #include <ainet/merkle/errc.hpp>
@@ -132,6 +134,25 @@ struct tree_config {
     uint32_t entry_count_max = 1u << 24;
     hash_backend backend = hash_backend::automatic;
 };
+
+namespace detail {
+// The leaf arena's allocator: blocks of 2 MiB or more are 2 MiB-aligned and advised as
+// transparent huge pages (madvise MADV_HUGEPAGE; ignored where THP is off), so the random bucket
+// visits of a large tree miss the TLB far less. Smaller blocks come from operator new.
+void* allocate_arena(size_t bytes);
+void deallocate_arena(void* block, size_t bytes) noexcept;
+
+template <class T>
+struct arena_allocator {
+    using value_type = T;
+    arena_allocator() = default;
+    template <class U>
+    explicit arena_allocator(const arena_allocator<U>&) noexcept {}
+    [[nodiscard]] T* allocate(size_t count) { return static_cast<T*>(allocate_arena(count * sizeof(T))); }
+    void deallocate(T* block, size_t count) noexcept { deallocate_arena(block, count * sizeof(T)); }
+    friend bool operator==(const arena_allocator&, const arena_allocator&) noexcept { return true; }
+};
+} // namespace detail
 
 class tree {
 public:
@@ -206,7 +227,8 @@ private:
     // m_digests[d][p]: digest of the node at depth d, prefix p (d in 1..leaf_depth; [0] unused).
     std::array<std::vector<digest>, leaf_depth_max + 1> m_digests;
     std::vector<bucket_slot> m_slots;
-    std::vector<leaf> m_arena;
+    using leaf_arena = std::vector<leaf, detail::arena_allocator<leaf>>;
+    leaf_arena m_arena;
     size_t m_arena_garbage = 0;  // leaves of m_arena that no bucket owns
     std::vector<leaf> m_pending;
     // Scratch for apply_pending's sort: (bucket prefix << 32 | log index) and its radix buffer.
