@@ -19,10 +19,10 @@
 // place), and one dense array of the 16^leaf_depth bucket slots (offset, count, capacity: 12
 // bytes) into a single leaf arena. No inner node objects, no pointers to chase, no allocation
 // per bucket: a position is an array index. A bucket that outgrows its block moves to the
-// arena's end (+25%); when the abandoned blocks would make the arena grow while they exceed
-// half the live ones, the arena is rewritten in prefix order with 1/8 slack per bucket. Fixed
-// cost of the dense arrays: 28 bytes per bucket (16 digest + 12 slot) plus the inner digests,
-// 1.8 MiB at leaf_depth 4, 117 KiB at 3; hence leaf_depth_max 5 (29 MiB).
+// arena's end (+25%); when the arena would have to grow while its abandoned blocks exceed a
+// quarter of the live ones, it is rewritten in prefix order with 1/8 slack per bucket (else it
+// grows by 1/8). Fixed cost of the dense arrays: 28 bytes per bucket (16 digest + 12 slot) plus
+// the inner digests, 1.8 MiB at leaf_depth 4, 117 KiB at 3; hence leaf_depth_max 5 (29 MiB).
 //
 // Updates. upsert() appends to a pending log and returns (no tree access). rehash() applies the
 // log in bucket order: a stable radix sort of the log by bucket prefix, then one pass that
@@ -76,12 +76,12 @@
 //    bounds the tree; per-writer quotas belong to the registry.
 //
 // Threading and memory: a plain value owned by one shard. The dense arrays are allocated at
-// construction; the arena grows on demand (by 25%, or is compacted instead) and is not given
-// back until destruction; the pending log holds at most pending_count_max upserts (a full log
-// is applied, unhashed, before the next upsert is queued). An arena of 2 MiB or more is mapped
-// directly (mmap, unmapped when it moves) and advised as transparent huge pages: +10% batched,
-// +25% per-update at 1M entries on the bench VM. Not for the per-datagram path
-// (upsert may allocate; a compaction or arena growth copies every leaf once).
+// construction; the arena grows on demand (see Storage) and shrinks only by compaction; the
+// pending log holds at most pending_count_max upserts (a full log is applied, unhashed, before
+// the next upsert is queued). An arena of 2 MiB or more is mapped directly (mmap, unmapped when
+// it moves) and advised as transparent huge pages: +10% batched, +25% per-update at 1M entries
+// on the bench VM. Not for the per-datagram path (upsert may allocate; a compaction or arena
+// growth copies every leaf once).
 
 #include <ainet/merkle/errc.hpp>
 #include <ainet/merkle/hash.hpp>
