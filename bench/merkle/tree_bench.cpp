@@ -8,6 +8,8 @@
 //                           round_trips, overhead_bytes (all bytes except the differing
 //                           entries), messages; time is the simulation's CPU time.
 //  memory/1M                counter tree_MiB: memory_bytes() of the 1,000,000-entry tree.
+//  memory_per_entry/<d>/<n> counter bytes_per_entry: memory_bytes() / n of an n-entry tree at
+//                           leaf depth d, filled in batches of 64 upserts (as replicas do).
 //
 // Run: build/bench/bench_merkle --benchmark_min_time=0.2
 #include <ainet/merkle/reconcile.hpp>
@@ -53,6 +55,22 @@ fixture& shared(hash_backend backend) {
     return f;
 }
 
+// Update batches drawn once (keys of the tree, random digests) and replayed in turn, each pass
+// with its digests' first byte changed, so the timed loop does no random number generation.
+constexpr size_t batch_pool = 64;
+
+const std::vector<leaf>& update_pool() {
+    static const std::vector<leaf> pool = [] {
+        auto& f = shared(hash_backend::automatic);
+        std::mt19937_64 rng(7);
+        std::vector<leaf> out(batch_pool * batch_size);
+        for (auto& u : out)
+            u = leaf{f.keys[rng() % entry_count], random_digest(rng)};
+        return out;
+    }();
+    return pool;
+}
+
 void run_updates(benchmark::State& state, bool batched) {
     const auto backend = static_cast<hash_backend>(state.range(0));
     if (!backend_supported(backend)) {
@@ -60,16 +78,20 @@ void run_updates(benchmark::State& state, bool batched) {
         return;
     }
     auto& f = shared(backend);
-    std::mt19937_64 rng(7);
-    std::vector<std::pair<uint64_t, digest>> updates(batch_size);
+    const auto& pool = update_pool();
     const uint64_t hashes_before = f.t.hash_count();
+    size_t batch = 0;
+    uint8_t pass = 0;
     for (auto _ : state) {
-        state.PauseTiming();
-        for (auto& u : updates)
-            u = {f.keys[rng() % entry_count], random_digest(rng)};
-        state.ResumeTiming();
-        for (const auto& [key, d] : updates) {
-            (void)f.t.upsert(key, d);
+        const leaf* updates = pool.data() + batch * batch_size;
+        if (++batch == batch_pool) {
+            batch = 0;
+            ++pass;
+        }
+        for (size_t i = 0; i < batch_size; ++i) {
+            digest d = updates[i].leaf_digest;
+            d.bytes[0] = static_cast<uint8_t>(d.bytes[0] ^ pass);
+            (void)f.t.upsert(updates[i].key_hash, d);
             if (!batched)
                 f.t.rehash();
         }
@@ -159,6 +181,22 @@ void memory(benchmark::State& state) {
     state.counters["entries"] = static_cast<double>(f.t.entry_count());
 }
 
+void memory_per_entry(benchmark::State& state) {
+    const auto depth = static_cast<uint8_t>(state.range(0));
+    const auto entries = static_cast<size_t>(state.range(1));
+    std::mt19937_64 rng(5);
+    tree t(tree_config{.leaf_depth = depth});
+    for (size_t i = 0; i < entries; ++i) {
+        (void)t.upsert(rng(), random_digest(rng));
+        if (i % 64 == 63)
+            t.rehash();
+    }
+    t.rehash();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(t.memory_bytes());
+    state.counters["bytes_per_entry"] = static_cast<double>(t.memory_bytes()) / static_cast<double>(entries);
+}
+
 void backends(benchmark::internal::Benchmark* b) {
     for (auto backend : {hash_backend::avx2, hash_backend::avx512, hash_backend::sse2, hash_backend::scalar,
                          hash_backend::library, hash_backend::library_dispatch})
@@ -177,4 +215,5 @@ BENCHMARK(reconcile)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 BENCHMARK(memory)->Iterations(1);
+BENCHMARK(memory_per_entry)->ArgsProduct({{3, 4}, {2'000, 10'000, 1'000'000}})->Iterations(1);
 BENCHMARK_MAIN();

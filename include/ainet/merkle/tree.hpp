@@ -14,10 +14,30 @@
 // digests in order (256 bytes; XXH3's SIMD path starts above 240 bytes; hash.hpp picks the
 // instruction set at run time). Digests are XXH3's canonical big-endian 16 bytes.
 //
-// Updates. upsert() and erase() change a bucket and mark its path dirty; rehash() recomputes
-// each dirty node exactly once, bottom-up (one level after another), so a batch of updates
-// shares the upper levels. Calling rehash() after every update is the naive per-update mode
-// (the benchmark baseline). Reading digests requires a clean tree (asserted).
+// Storage. Flat, indexed by prefix: for every depth d in 1..leaf_depth one dense array of the
+// 16^d node digests (a node's 16 child digests are therefore 256 contiguous bytes, hashed in
+// place), and one dense array of the 16^leaf_depth bucket slots (offset, count, capacity: 12
+// bytes) into a single leaf arena. No inner node objects, no pointers to chase, no allocation
+// per bucket: a position is an array index. A bucket that outgrows its block moves to the
+// arena's end (+25%); when the arena would have to grow while its abandoned blocks exceed a
+// quarter of the live ones, it is rewritten in prefix order with 1/8 slack per bucket (else it
+// grows by 1/8). Fixed cost of the dense arrays: 28 bytes per bucket (16 digest + 12 slot) plus
+// the inner digests, 1.8 MiB at leaf_depth 4, 117 KiB at 3; hence leaf_depth_max 5 (29 MiB).
+//
+// Updates. upsert() appends to a pending log and returns (no tree access). rehash() applies the
+// log in bucket order: a stable radix sort of the log by bucket prefix, then one pass that
+// prefetches a few buckets ahead, replaces or inserts each leaf (later upserts of a key win),
+// and marks each changed bucket dirty once; then it hashes every dirty bucket once and every
+// ancestor of one once, level by level, in prefix order (sequential). Calling rehash() after
+// every upsert is the per-update mode (the benchmark baseline).
+//
+// Consistency. The tree has one logical state: every upsert and erase in call order. dirty()
+// is true while any of them is not yet reflected in the digests (pending log or dirty
+// buckets). Every read (root, node_digest, descendant_digests, bucket, leaves, entry_count)
+// requires a clean tree, asserted: call rehash() first (registry::replica::tree() does), so no
+// read can observe a half-applied state. erase() first applies the pending log (without
+// hashing) so that it can answer whether the key is present, and an upsert that might exceed
+// entry_count_max does the same to decide exactly.
 //
 // THREAT MODEL. Anyone may write signed entries under their own key, so an attacker chooses
 // entry contents freely and can grind them (try many, publish the ones it likes). The goal to
@@ -55,9 +75,13 @@
 //    entry): rehashing that bucket and reconciling it cost O(bucket size). entry_count_max
 //    bounds the tree; per-writer quotas belong to the registry.
 //
-// Threading and memory: a plain value owned by one shard. Nodes and buckets live in per-level
-// pools that grow on demand up to entry_count_max entries and are reused after erase; nothing
-// is freed back until destruction. Not for the per-datagram path (upsert may allocate).
+// Threading and memory: a plain value owned by one shard. The dense arrays are allocated at
+// construction; the arena grows on demand (see Storage) and shrinks only by compaction; the
+// pending log holds at most pending_count_max upserts (a full log is applied, unhashed, before
+// the next upsert is queued). An arena of 2 MiB or more is mapped directly (mmap, unmapped when
+// it moves) and advised as transparent huge pages: +10% batched, +25% per-update at 1M entries
+// on the bench VM. Not for the per-datagram path (upsert may allocate; a compaction or arena
+// growth copies every leaf once).
 
 #include <ainet/merkle/errc.hpp>
 #include <ainet/merkle/hash.hpp>
@@ -72,7 +96,10 @@ namespace ainet::merkle {
 
 inline constexpr size_t fanout = 16;
 inline constexpr unsigned bits_per_level = 4;
-inline constexpr uint8_t leaf_depth_max = 8;
+// The dense per-level arrays cost ~29 bytes per bucket: 5 is 29 MiB, 6 would be 470 MiB.
+inline constexpr uint8_t leaf_depth_max = 5;
+// Upserts queued before rehash() (or a full log) applies them: 1.5 MiB of 24-byte leaves.
+inline constexpr size_t pending_count_max = size_t{1} << 16;
 inline constexpr digest empty_digest{};
 
 // A node's place in the tree: depth 0 is the root; prefix holds the top 4*depth bits of the
@@ -108,18 +135,41 @@ struct tree_config {
     hash_backend backend = hash_backend::automatic;
 };
 
+namespace detail {
+// The leaf arena's allocator: blocks of 2 MiB or more are 2 MiB-aligned and advised as
+// transparent huge pages (madvise MADV_HUGEPAGE; ignored where THP is off), so the random bucket
+// visits of a large tree miss the TLB far less. Smaller blocks come from operator new.
+void* allocate_arena(size_t bytes);
+void deallocate_arena(void* block, size_t bytes) noexcept;
+
+template <class T>
+struct arena_allocator {
+    using value_type = T;
+    arena_allocator() = default;
+    template <class U>
+    explicit arena_allocator(const arena_allocator<U>&) noexcept {}
+    [[nodiscard]] T* allocate(size_t count) { return static_cast<T*>(allocate_arena(count * sizeof(T))); }
+    void deallocate(T* block, size_t count) noexcept { deallocate_arena(block, count * sizeof(T)); }
+    friend bool operator==(const arena_allocator&, const arena_allocator&) noexcept { return true; }
+};
+} // namespace detail
+
 class tree {
 public:
     explicit tree(const tree_config& config = {});
 
-    // Inserts or replaces the leaf for key_hash and marks its path dirty.
+    // Queues an insert or replacement of the leaf for key_hash (see Consistency above).
+    // errc::tree_full if key_hash is new and entry_count_max keys are already present.
     [[nodiscard]] result<void> upsert(uint64_t key_hash, const digest& leaf_digest);
-    // Removes key_hash if present (true) and marks its path dirty; empty subtrees are released.
-    bool erase(uint64_t key_hash) noexcept;
-    // Recomputes every dirty node once, bottom-up. Cost: one XXH3 per dirty node.
-    void rehash() noexcept;
+    // Applies the pending log, then removes key_hash if present (true) and marks its bucket dirty.
+    bool erase(uint64_t key_hash);
+    // Applies the pending log, then recomputes every dirty node once, bottom-up. Cost: the log's
+    // radix sort, one bucket visit per queued upsert, one XXH3 per dirty node.
+    void rehash();
 
-    [[nodiscard]] bool dirty() const noexcept { return m_dirty_count != 0; }
+    [[nodiscard]] bool dirty() const noexcept { return !m_pending.empty() || !m_dirty.empty(); }
+    // Upserts queued and not yet applied.
+    [[nodiscard]] size_t pending_count() const noexcept { return m_pending.size(); }
     // The root digest. Precondition: !dirty().
     [[nodiscard]] digest root() const noexcept;
 
@@ -130,57 +180,66 @@ public:
     // (out.size() == 16^levels). Precondition: clean, pos.depth + levels <= leaf_depth.
     void descendant_digests(position pos, uint8_t levels, std::span<digest> out) const noexcept;
     // The sorted leaves of the bucket at pos (depth == leaf_depth); empty if none.
+    // Precondition: clean.
     [[nodiscard]] std::span<const leaf> bucket(position pos) const noexcept;
-    // Every leaf, in key_hash order.
+    // Every leaf, in key_hash order. Precondition: clean.
     [[nodiscard]] std::vector<leaf> leaves() const;
 
     [[nodiscard]] const tree_config& config() const noexcept { return m_config; }
     [[nodiscard]] hash_backend backend() const noexcept { return m_backend; }
     // Switches the XXH3 implementation (all compute the same digests). Precondition: supported.
     void set_backend(hash_backend backend) noexcept;
-    [[nodiscard]] size_t entry_count() const noexcept { return m_entry_count; }
-    // Bytes held by the tree's pools and buckets (capacities, not sizes).
+    // Keys present. Precondition: clean.
+    [[nodiscard]] size_t entry_count() const noexcept;
+    // Bytes held by the tree's arrays, arena and log (capacities, not sizes).
     [[nodiscard]] size_t memory_bytes() const noexcept;
     // Digests computed by rehash() since construction (for tests and benchmarks).
     [[nodiscard]] uint64_t hash_count() const noexcept { return m_hash_count; }
 
 private:
-    static constexpr uint32_t none = UINT32_MAX;
+    // Applies the pending log to the buckets in prefix order and marks changed buckets dirty.
+    // With hash_buckets (from rehash) it also hashes each changed bucket right after changing
+    // it, while its leaves are in L1, and clears its dirty bit (it stays in m_dirty for the
+    // inner levels).
+    void apply_pending(bool hash_buckets = false);
+    void mark_dirty(uint32_t bucket_index) noexcept;
+    void hash_bucket(uint32_t bucket_index) noexcept;
 
-    struct inner_node {
-        std::array<digest, fanout> child_digest{};
-        std::array<uint32_t, fanout> child{};
-        uint32_t parent = none;
-        uint8_t slot = 0;
-        uint8_t child_count = 0;
-        bool dirty = false;
+    struct bucket_slot {
+        uint32_t offset = 0;    // first leaf in m_arena
+        uint32_t count = 0;     // leaves, sorted by key_hash
+        uint32_t capacity = 0;  // leaves reserved at offset; 0: no block
     };
-    struct bucket_node {
-        std::vector<leaf> leaves;
-        uint32_t parent = none;
-        uint8_t slot = 0;
-        bool dirty = false;
-    };
-
-    [[nodiscard]] uint32_t new_inner(uint8_t depth, uint32_t parent, uint8_t slot);
-    [[nodiscard]] uint32_t new_bucket(uint32_t parent, uint8_t slot);
-    void mark_inner(uint8_t depth, uint32_t index) noexcept;
-    void mark_bucket(uint32_t index) noexcept;
-    // The index of the node at pos (an inner node if depth < leaf_depth, else a bucket), or none.
-    [[nodiscard]] uint32_t find(position pos) const noexcept;
+    [[nodiscard]] leaf* leaves_of(const bucket_slot& slot) noexcept { return m_arena.data() + slot.offset; }
+    [[nodiscard]] const leaf* leaves_of(const bucket_slot& slot) const noexcept {
+        return m_arena.data() + slot.offset;
+    }
+    // Inserts l at position index of the bucket, making room first (may move the arena).
+    void insert_leaf(bucket_slot& slot, size_t index, const leaf& l);
+    // Moves a full bucket to a block with room for more leaves at the arena's end.
+    void grow(bucket_slot& slot);
+    // Rewrites the arena in prefix order, without abandoned blocks, 1/8 slack per bucket.
+    void compact();
 
     tree_config m_config;
     hash_backend m_backend;
     hash_fn m_hash;
-    std::array<std::vector<inner_node>, leaf_depth_max> m_inner;
-    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_free;
-    std::array<std::vector<uint32_t>, leaf_depth_max> m_inner_dirty;
-    std::vector<bucket_node> m_buckets;
-    std::vector<uint32_t> m_bucket_free;
-    std::vector<uint32_t> m_bucket_dirty;
+    // m_digests[d][p]: digest of the node at depth d, prefix p (d in 1..leaf_depth; [0] unused).
+    std::array<std::vector<digest>, leaf_depth_max + 1> m_digests;
+    std::vector<bucket_slot> m_slots;
+    using leaf_arena = std::vector<leaf, detail::arena_allocator<leaf>>;
+    leaf_arena m_arena;
+    size_t m_arena_garbage = 0;  // leaves of m_arena that no bucket owns
+    std::vector<leaf> m_pending;
+    // Scratch for apply_pending's sort: (bucket prefix << 32 | log index) and its radix buffer.
+    std::vector<uint64_t> m_order;
+    std::vector<uint64_t> m_order_scratch;
+    // Dirty bucket prefixes (each once, m_dirty_bits dedupes), ascending unless m_dirty_unsorted.
+    std::vector<uint32_t> m_dirty;
+    std::vector<uint64_t> m_dirty_bits;
+    bool m_dirty_unsorted = false;
     digest m_root;
     size_t m_entry_count = 0;
-    size_t m_dirty_count = 0;
     uint64_t m_hash_count = 0;
 };
 
