@@ -126,7 +126,8 @@ store::result<void> registry_store::add(bool is_put, bytes_view key, bytes_view 
     return fail(store::errc::batch_full);
 }
 
-store::result<uint64_t> registry_store::write(const registry::durable_batch& batch) {
+store::result<uint64_t> registry_store::write(const registry::durable_batch& batch,
+                                              bool with_meta) {
     m_batch->clear();
     for (const auto& put : batch.puts) {
         entry_key(put.e->value.public_key, put.e->value.name, m_key);
@@ -142,6 +143,8 @@ store::result<uint64_t> registry_store::write(const registry::durable_batch& bat
         entry_key(remove.public_key, remove.name, m_key);
         AINET_TRY_VOID(add(false, m_key, {}, m_entries));
     }
+    if (!with_meta)
+        return m_batch->commit();
     const auto& meta = batch.meta;
     m_value.resize(8 * 3 + 10 + meta.vv.size() * 18);
     byte_writer w(m_value);
@@ -423,7 +426,11 @@ private:
         }
         case registry_request::op::root: {
             a.status = 200;
-            a.root_hex = digest_hex(replica.root());
+            // The node root as the shards will publish it: the combination of the 16 top-level
+            // branch digests (registry_shards.hpp), checked against the replica's own root.
+            const auto root = combine_branch_digests(branch_digests(replica.tree()));
+            AINET_ASSERT(root == replica.root());
+            a.root_hex = digest_hex(root);
             a.entry_count = replica.size();
             a.vv = replica.vv();
             a.hlc = replica.meta().hlc;
@@ -446,8 +453,9 @@ private:
     void make_durable() noexcept {
         auto& replica = *m_owner.m_replica;
         if (replica.has_pending()) {
-            m_backlog.push_back(replica.take_batch());
-            m_backlog_entries += batch_entries(m_backlog.back());
+            const auto batch = replica.take_batch();
+            m_backlog.push_back(split_by_slice(batch, m_owner.m_slice_count));
+            m_backlog_entries += batch_entries(batch);
         }
         while (!m_backlog.empty()) {
             auto written = m_owner.m_store->write(m_backlog.front());
@@ -549,11 +557,17 @@ private:
     static size_t batch_entries(const registry::durable_batch& b) noexcept {
         return b.puts.size() + b.removes.size();
     }
+    static size_t batch_entries(const registry_split_batch& b) noexcept {
+        size_t count = 0;
+        for (const auto& part : b.part)
+            count += batch_entries(part);
+        return count;
+    }
     [[nodiscard]] bool backlog_full() const noexcept {
         return m_backlog_entries >= m_owner.m_options.backlog_entries_max;
     }
 
-    std::deque<registry::durable_batch> m_backlog;
+    std::deque<registry_split_batch> m_backlog;
     size_t m_backlog_entries = 0;
     std::vector<endpoint> m_peers;  // sorted
     std::vector<endpoint> m_known;  // sorted: sources sync answers (hostile protocols)
@@ -574,18 +588,14 @@ registry_node::registry_node(registry_node_options options, const crypto::key_pa
         m_options.replica.origin = registry::origin_id{origin == 0 ? 1 : origin};
     }
     m_options.replica.pool = nullptr;
-    std::string error;
-    auto opened = registry_store::open(m_options.store_directory, m_options.store, &error);
-    if (!opened)
-        throw std::runtime_error("registry store " + m_options.store_directory.string() + ": " +
-                                 std::string(store::to_string(opened.error())) + " " + error);
-    m_store = std::make_unique<registry_store>(std::move(*opened));
+    m_slice_count = registry_slice_count(m_options.shard_count);
     registry::replica_meta meta;
     std::vector<registry::durable_put> puts;
-    size_t skipped = 0;
-    if (auto loaded = m_store->load(meta, puts, skipped); !loaded)
-        throw std::runtime_error("registry store " + m_options.store_directory.string() +
-                                 ": load failed: " + std::string(store::to_string(loaded.error())));
+    registry_slices::load_report loaded;
+    m_store = std::make_unique<registry_slices>(m_options.store_directory, m_slice_count,
+                                                m_options.store, meta, puts, loaded);
+    const size_t skipped = loaded.skipped;
+    m_counters.moved_at_start.store(loaded.moved, std::memory_order_relaxed);
     m_counters.restored_skipped.store(skipped, std::memory_order_relaxed);
     m_counters.restored.store(puts.size(), std::memory_order_relaxed);
     m_replica = std::make_unique<registry::replica>(m_options.replica);
@@ -799,6 +809,11 @@ void registry_node::render_metrics(std::string& out) const {
           m_counters.restored.load(std::memory_order_relaxed));
     gauge("ainet_registry_purged_at_start", "entries purged as stale at start",
           m_counters.purged_at_start.load(std::memory_order_relaxed));
+    gauge("ainet_registry_store_slices", "registry store slices (LMDB environments)",
+          m_slice_count);
+    gauge("ainet_registry_moved_at_start",
+          "entries moved to another store slice at start (shard count changed)",
+          m_counters.moved_at_start.load(std::memory_order_relaxed));
     const auto& rc = m_replica->counters();
     out.append("# HELP ainet_registry_dropped_total received entries dropped, by reason\n"
                "# TYPE ainet_registry_dropped_total counter\n");
@@ -822,10 +837,10 @@ void registry_node::render_metrics(std::string& out) const {
             rc.tombstones_collected);
     counter("ainet_registry_purged_stale_total", "entries purged as stale", rc.purged_stale);
     // The registry's store (the only LMDB writer in the node so far).
-    const auto& sc = m_store->counters();
+    // Summed over the registry's store slices (registry_shards.hpp).
 #define AINET_RENDER_STORE(name, help)                                                             \
     runtime::render_metric(out, "ainet_store_" #name "_total", "counter", help,                    \
-                           sc.name.load(std::memory_order_relaxed));
+                           m_store->counter_sum(&store::batch_counters::name));
     AINET_STORE_COUNTERS(AINET_RENDER_STORE)
 #undef AINET_RENDER_STORE
     const auto& ec = m_engine->counters();

@@ -2,15 +2,21 @@
 // registry_service: the registry replica and its anti-entropy engine running inside a node
 // (issue #6), with LMDB persistence and the HTTP API (docs/PROTOCOL.md "Registry HTTP API").
 //
-// Placement. One replica per node, owned by shard 0: the sync datagrams (0x40..0x4f) that the
-// kernel hands to other shards are hand_over()ed to shard 0, and the HTTP threads post their
-// requests to shard 0. Partitioning the key space across shards (each shard owning a subtree
-// of the Merkle tree, the node combining their roots) is the next step; it needs the sync
-// engine to run per subtree and is not done here.
+// Placement. The key space is partitioned by shard (registry_shards.hpp): branch b of the
+// Merkle tree's first level belongs to slice b mod S (S = the node's shard count, at most 16),
+// and the LMDB store is one environment per slice, so a node restarted with another shard
+// count re-partitions its store at open. The root the node reports and sends is the
+// combination of the 16 branch digests, the same for every S: nodes with different shard
+// counts sync unchanged (no wire change). Still driven from shard 0 (not split yet): the one
+// replica and sync engine, every slice's commits, and the HTTP requests; the sync datagrams
+// (0x40..0x4f) that the kernel hands to other shards are hand_over()ed to shard 0. What a
+// per-shard replica needs first: a sync engine that runs a session over several shards'
+// subtrees (root level on one shard, descent into branch b delegated to b's owner).
 //
 // Durability. The replica queues every state change in a durable_batch; shard 0 takes it once
-// per loop turn (on_tick, after the turn's datagrams and messages), writes it to LMDB in one
-// write transaction (registry_store::write, one fdatasync) and only then calls on_durable(),
+// per loop turn (on_tick, after the turn's datagrams and messages), splits it by slice, writes
+// each touched slice in one write transaction (one fdatasync per slice; the slice holding the
+// meta last: registry_slices::write) and only then calls on_durable(),
 // which releases the client writes of that batch: PUT answers 201 after that, never before.
 // A failed commit keeps the batch and retries it next turn (the clients wait, then get 503).
 //
@@ -39,6 +45,7 @@
 // failing disk costs bounded memory, and no state the node cannot persist is gossiped on.
 
 #include <ainet/node/peer_directory.hpp>
+#include <ainet/node/registry_shards.hpp>
 #include <ainet/node/relay_node.hpp>
 #include <ainet/registry/replica.hpp>
 #include <ainet/store/environment.hpp>
@@ -76,9 +83,11 @@ public:
     [[nodiscard]] store::result<void> load(registry::replica_meta& meta,
                                            std::vector<registry::durable_put>& puts,
                                            size_t& skipped);
-    // Writes one durable batch (puts, removes, meta) and returns the commit sequence. A batch
-    // larger than the write_batch limits is split into several commits, the meta last.
-    [[nodiscard]] store::result<uint64_t> write(const registry::durable_batch& batch);
+    // Writes one durable batch (puts, removes, meta unless !with_meta) and returns the commit
+    // sequence. A batch larger than the write_batch limits is split into several commits, the
+    // meta last.
+    [[nodiscard]] store::result<uint64_t> write(const registry::durable_batch& batch,
+                                                bool with_meta = true);
 
     [[nodiscard]] const store::batch_counters& counters() const noexcept { return m_batch->counters(); }
     [[nodiscard]] store::environment& environment() noexcept { return *m_env; }
@@ -119,10 +128,14 @@ struct registry_node_counters {
     std::atomic<uint64_t> sync_peers{0};  // gauge
     std::atomic<uint64_t> restored{0};    // entries loaded at start
     std::atomic<uint64_t> purged_at_start{0};
+    std::atomic<uint64_t> moved_at_start{0};  // re-partitioned to another slice at start
 };
 
 struct registry_node_options {
     std::filesystem::path store_directory;  // <data_dir>/store
+    // The node's shard count: the store has registry_slice_count(shard_count) slices
+    // (registry_shards.hpp). Any value loads a store written with any other.
+    size_t shard_count = 1;
     store::options store;
     registry::replica_config replica;       // origin is derived from the node key when 0
     sync::engine_config engine;
@@ -189,7 +202,8 @@ private:
     [[nodiscard]] registry_answer call(std::shared_ptr<registry_request> request);
 
     registry_node_options m_options;
-    std::unique_ptr<registry_store> m_store;
+    size_t m_slice_count = 1;
+    std::unique_ptr<registry_slices> m_store;
     std::unique_ptr<registry::replica> m_replica;
     std::unique_ptr<sync::engine> m_engine;
     registry_node_counters m_counters;

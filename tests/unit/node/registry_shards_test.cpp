@@ -1,0 +1,212 @@
+// Goal: partitioning the registry by shard (node/registry_shards.hpp) changes nothing a peer can
+// see and loses nothing on disk. (1) The node root combined from the 16 top-level branch
+// digests equals the root of one tree over every entry, also when each branch's digest comes
+// from a different replica holding only its slice (the per-shard replicas to come), for 1, 2, 3,
+// 4 and 16 slices, and for the empty tree. (2) A store written with S slices and reopened with
+// any other count restores the same root, count, clock and vector, each slice then holds only
+// the keys it owns and the directories of dropped slices are gone. (3) A re-partition cut
+// short by a crash (a key in two slices, the newer copy outside its owner) is finished by the
+// next open, the newer copy winning.
+
+#include "../config/temp_dir.hpp"
+#include "../support/rng.hpp"
+
+#include <ainet/node/registry_service.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace ainet;
+
+namespace {
+
+unix_ms wall(int64_t ms) { return unix_ms{ms}; }
+constexpr int64_t t0_ms = 1'700'000'000'000;
+
+// A replica with a random workload (writes, overwrites, tombstones) from a few writers.
+void fill(registry::replica& replica, std::mt19937_64& rng, int count) {
+    static const std::vector<crypto::key_pair> writers = [] {
+        std::vector<crypto::key_pair> w;
+        for (int i = 0; i < 3; ++i)
+            w.push_back(crypto::key_pair::generate());
+        return w;
+    }();
+    for (int i = 0; i < count; ++i) {
+        const auto& w = writers[rng() % writers.size()];
+        const bool tomb = rng() % 6 == 0;
+        auto e = registry::make_entry(w, "n" + std::to_string(rng() % 200),
+                                      tomb ? "" : "v" + std::to_string(rng()),
+                                      replica.next_hlc(wall(t0_ms + i)),
+                                      tomb ? registry::flag_tombstone : 0);
+        (void)replica.write(e, wall(t0_ms + i));
+    }
+}
+
+struct loaded {
+    registry::replica_meta meta;
+    std::vector<registry::durable_put> puts;
+    node::registry_slices::load_report report;
+};
+
+std::unique_ptr<node::registry_slices> open_slices(const std::filesystem::path& dir, size_t count,
+                                                   loaded& out) {
+    return std::make_unique<node::registry_slices>(dir, count, store::options{}, out.meta,
+                                                   out.puts, out.report);
+}
+
+void check_restores(registry::replica& original, const loaded& l) {
+    registry::replica restored(original.config());
+    restored.restore(l.meta, l.puts);
+    CHECK(restored.size() == original.size());
+    CHECK(restored.root() == original.root());
+    CHECK(l.meta.hlc == original.meta().hlc);
+    CHECK(l.meta.local_counter == original.meta().local_counter);
+    CHECK(l.meta.vv == original.vv());
+}
+
+// Every entry stored in slice i belongs to slice i.
+void check_placement(node::registry_slices& slices) {
+    for (size_t i = 0; i < slices.slice_count(); ++i) {
+        registry::replica_meta meta;
+        std::vector<registry::durable_put> puts;
+        size_t skipped = 0;
+        REQUIRE(slices.slice(i).load(meta, puts, skipped));
+        for (const auto& p : puts)
+            CHECK(node::registry_slice_of(p.e->key_hash, slices.slice_count()) == i);
+    }
+}
+
+} // namespace
+
+TEST_CASE("registry shards: the combined branch digests are the tree root", "[node][registry]") {
+    auto rng = test::seeded_rng(71);
+    INFO("rng seed " << Catch::rngSeed());
+    registry::replica empty;
+    CHECK(node::combine_branch_digests(node::branch_digests(empty.tree())) == empty.root());
+    CHECK(empty.root() == merkle::empty_digest);
+
+    registry::replica all;
+    fill(all, rng, 300);
+    const auto root = all.root();
+    CHECK(node::combine_branch_digests(node::branch_digests(all.tree())) == root);
+
+    for (size_t slice_count : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{16}}) {
+        // One replica per slice, each holding only the entries its slice owns.
+        std::vector<std::unique_ptr<registry::replica>> part;
+        std::vector<std::vector<registry::entry_ptr>> owned(slice_count);
+        std::vector<std::vector<registry::dot>> dots(slice_count);
+        for (size_t i = 0; i < slice_count; ++i)
+            part.push_back(std::make_unique<registry::replica>());
+        all.for_each([&](const registry::entry_ptr& e, const registry::dot& d) {
+            const size_t s = node::registry_slice_of(e->key_hash, slice_count);
+            owned[s].push_back(e);
+            dots[s].push_back(d);
+        });
+        std::array<merkle::digest, node::registry_branch_count> gathered{};
+        for (size_t i = 0; i < slice_count; ++i) {
+            CHECK(part[i]->receive_verified(owned[i], dots[i], wall(t0_ms + 1000)) ==
+                  owned[i].size());
+            const auto digests = node::branch_digests(part[i]->tree());
+            for (size_t b = 0; b < node::registry_branch_count; ++b) {
+                if (b % slice_count == i)
+                    gathered[b] = digests[b];
+                else
+                    CHECK(digests[b] == merkle::empty_digest); // owns nothing else
+            }
+        }
+        INFO("slices " << slice_count);
+        CHECK(node::combine_branch_digests(gathered) == root);
+    }
+}
+
+TEST_CASE("registry shards: a store written with S slices loads with any other count",
+          "[node][registry]") {
+    auto rng = test::seeded_rng(72);
+    INFO("rng seed " << Catch::rngSeed());
+    test::temp_dir dir;
+    const auto store_dir = dir.path() / "store";
+    registry::replica_config config;
+    config.origin = registry::origin_id{9};
+    registry::replica replica(config);
+    {
+        loaded l;
+        auto slices = open_slices(store_dir, 4, l);
+        CHECK(l.puts.empty());
+        for (int turn = 0; turn < 10; ++turn) {
+            fill(replica, rng, 40);
+            auto batch = replica.take_batch();
+            REQUIRE(slices->write(node::split_by_slice(batch, slices->slice_count())));
+            (void)replica.on_durable(batch.sequence);
+        }
+        check_placement(*slices);
+    }
+    CHECK(std::filesystem::is_directory(node::registry_slices::slice_directory(store_dir, 3)));
+    for (size_t count : {size_t{4}, size_t{1}, size_t{2}, size_t{3}, size_t{16}, size_t{2}}) {
+        INFO("reopened with " << count << " slices");
+        loaded l;
+        auto slices = open_slices(store_dir, count, l);
+        check_restores(replica, l);
+        check_placement(*slices);
+        for (size_t i = 1; i < node::registry_slice_count_max; ++i)
+            CHECK(std::filesystem::exists(node::registry_slices::slice_directory(store_dir, i)) ==
+                  (i < count));
+    }
+    // Collection removes reach the slice that holds the key.
+    {
+        loaded l;
+        auto slices = open_slices(store_dir, 2, l);
+        (void)replica.collect(wall(t0_ms + config.tombstone_horizon_ms + 100'000));
+        auto batch = replica.take_batch();
+        REQUIRE(slices->write(node::split_by_slice(batch, 2)));
+    }
+    loaded l;
+    auto slices = open_slices(store_dir, 3, l);
+    check_restores(replica, l);
+}
+
+TEST_CASE("registry shards: a re-partition cut short is finished, the newer copy wins",
+          "[node][registry]") {
+    test::temp_dir dir;
+    const auto store_dir = dir.path() / "store";
+    const auto writer = crypto::key_pair::generate();
+    // A name whose key falls in slice 1 of 2 (branch odd).
+    std::string name;
+    for (int i = 0; name.empty(); ++i)
+        if (node::registry_slice_of(registry::key_hash(writer.public_key_bytes(),
+                                                        "k" + std::to_string(i)),
+                                    2) == 1)
+            name = "k" + std::to_string(i);
+    auto older = registry::make_stored(
+        registry::make_entry(writer, name, "old", registry::hlc_make(t0_ms, 0)));
+    auto newer = registry::make_stored(
+        registry::make_entry(writer, name, "new", registry::hlc_make(t0_ms + 5, 0)));
+    {
+        // Slice 1 (its owner under 2 slices) holds the older copy; slice 0 the newer one, as
+        // if a 1-slice node wrote it and crashed while moving it.
+        auto s0 = node::registry_store::open(store_dir);
+        REQUIRE(s0);
+        auto s1 = node::registry_store::open(node::registry_slices::slice_directory(store_dir, 1));
+        REQUIRE(s1);
+        registry::durable_batch b0, b1;
+        b0.puts.push_back({newer, {registry::origin_id{3}, 2}});
+        b0.meta.hlc = newer->value.hlc;
+        b1.puts.push_back({older, {registry::origin_id{3}, 1}});
+        REQUIRE(s0->write(b0));
+        REQUIRE(s1->write(b1, false));
+    }
+    {
+        loaded l;
+        auto slices = open_slices(store_dir, 2, l);
+        CHECK(l.report.moved == 1);
+        CHECK(l.report.slices_found == 2);
+        REQUIRE(l.puts.size() == 1);
+        CHECK(l.puts[0].e->value.value == "new");
+        CHECK(l.meta.hlc == newer->value.hlc);
+        check_placement(*slices);
+    }
+    loaded l;
+    auto slices = open_slices(store_dir, 2, l);
+    CHECK(l.report.moved == 0);
+    REQUIRE(l.puts.size() == 1);
+    CHECK(l.puts[0].e->value.value == "new");
+    CHECK(l.puts[0].d.counter == 2);
+}
