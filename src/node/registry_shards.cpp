@@ -201,6 +201,47 @@ store::result<void> registry_slices::write(const registry_split_batch& batch) {
     return {};
 }
 
+bool registry_commit_pipeline::batch::parts_done() const noexcept {
+    for (size_t i = 1; i < state.size(); ++i)
+        if (state[i] != part_state::none && state[i] != part_state::done)
+            return false;
+    return true;
+}
+
+void registry_commit_pipeline::push(const registry::durable_batch& b, size_t slice_count) {
+    AINET_ASSERT(batches.empty() || batches.back().batch.sequence < b.sequence);
+    batch item;
+    item.batch = split_by_slice(b, slice_count);
+    item.state.assign(slice_count, part_state::none);
+    for (size_t i = 1; i < slice_count; ++i)
+        if (!item.batch.part[i].empty())
+            item.state[i] = part_state::to_post;
+    item.entries = b.puts.size() + b.removes.size();
+    entries += item.entries;
+    batches.push_back(std::move(item));
+}
+
+void registry_commit_pipeline::pop() {
+    AINET_ASSERT(!batches.empty() && entries >= batches.front().entries);
+    entries -= batches.front().entries;
+    batches.pop_front();
+}
+
+size_t registry_commit_pipeline::flush(registry_slices& store) {
+    size_t failures = 0;
+    for (auto& b : batches) {
+        AINET_ASSERT(b.batch.part.size() == store.slice_count());
+        for (size_t i = 1; i < b.state.size(); ++i)
+            if (b.state[i] != part_state::none && !store.write_part(i, b.batch.part[i]))
+                ++failures;
+        if (!store.write_part(0, b.batch.part[0]))
+            ++failures;
+    }
+    batches.clear();
+    entries = 0;
+    return failures;
+}
+
 uint64_t registry_slices::counter_sum(
     std::atomic<uint64_t> store::batch_counters::*field) const noexcept {
     uint64_t sum = 0;

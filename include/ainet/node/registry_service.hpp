@@ -3,22 +3,36 @@
 // (issue #6), with LMDB persistence and the HTTP API (docs/PROTOCOL.md "Registry HTTP API").
 //
 // Placement. The key space is partitioned by shard (registry_shards.hpp): branch b of the
-// Merkle tree's first level belongs to slice b mod S (S = the node's shard count, at most 16),
-// and the LMDB store is one environment per slice, so a node restarted with another shard
+// Merkle tree's first level belongs to slice b mod S (S = the node's shard count, at most 16).
+// Shard i owns store slice i (its own LMDB environment: its own writer lock and fdatasync) and
+// is the only thread that commits it while the node runs; a node restarted with another shard
 // count re-partitions its store at open. The root the node reports and sends is the
 // combination of the 16 branch digests, the same for every S: nodes with different shard
-// counts sync unchanged (no wire change). Still driven from shard 0 (not split yet): the one
-// replica and sync engine, every slice's commits, and the HTTP requests; the sync datagrams
-// (0x40..0x4f) that the kernel hands to other shards are hand_over()ed to shard 0. What a
-// per-shard replica needs first: a sync engine that runs a session over several shards'
-// subtrees (root level on one shard, descent into branch b delegated to b's owner).
+// counts sync unchanged (no wire change).
+// Still on shard 0 (not split yet): the one replica (entries, Merkle tree, HLC, version
+// vector), the sync engine and the HTTP requests; the sync datagrams (0x40..0x4f) that the
+// kernel hands to other shards are hand_over()ed to shard 0. What splitting the replica needs
+// (not done): per-shard replicas holding only their branches, each publishing its 16 branch
+// digests after its group commit (an atomic snapshot per shard) so that the root is combined
+// where it is needed (sync begin, GET /registry/root); a sync session owned by shard 0 for the
+// root level, the descent into branch b and the entries under it delegated to b's owner by
+// message (the engine is synchronous over one replica today, so this is a rework of
+// sync::engine, not of this file); PUT and GET by key posted to the key's owner, list gathered
+// from every shard; an HLC per shard (each writer's entries carry the hlc the writer signed,
+// so the replicas' clocks only bound skew and order their own metadata; per shard is fine);
+// version vectors per shard, joined for GET /registry/root.
 //
 // Durability. The replica queues every state change in a durable_batch; shard 0 takes it once
-// per loop turn (on_tick, after the turn's datagrams and messages), splits it by slice, writes
-// each touched slice in one write transaction (one fdatasync per slice; the slice holding the
-// meta last: registry_slices::write) and only then calls on_durable(),
+// per loop turn (on_tick, after the turn's datagrams and messages), splits it by slice
+// (registry_commit_pipeline) and posts each part to the shard owning its slice, which writes it
+// in one write transaction (one fdatasync) and posts "done" back; once every part of a batch
+// is durable, shard 0 writes slice 0's part with the replica meta (HLC, vector: never ahead of
+// the entries) and only then calls on_durable(),
 // which releases the client writes of that batch: PUT answers 201 after that, never before.
-// A failed commit keeps the batch and retries it next turn (the clients wait, then get 503).
+// Batches complete strictly in order; a failed commit is retried (every turn on shard 0, every
+// slice_retry_delay on the others) and the batch waits (the clients wait, then get 503). On a
+// graceful stop every shard drains its parts (on_drain); whatever is still in flight when the
+// shards stop is written by ~registry_node, in order, on the destroying thread.
 //
 // Restart. registry_node's constructor loads the entries and the replica metadata (HLC, version
 // vector, last converged time) from the store and restores the replica, then purge_if_stale()
@@ -32,13 +46,15 @@
 // peer_directory once it exists.
 //
 // Threads. registry_node is built and attached on the main thread before relay_node::start();
-// the replica, engine and store are then touched only by shard 0. The control thread reads the
+// the replica and engine are then touched only by shard 0, store slice i only by shard i
+// (slice 0 and slices beyond the node's shard count by shard 0); the commit pipeline's parts
+// are immutable while another shard reads them. The control thread reads the
 // atomic counters and talks to shard 0 only through posted requests (bounded wait).
 //
 // Limits: list answers at most list_limit_max entries; a request waits request_timeout. A list
 // with a public_key filter and root?verify=1 walk every entry on shard 0 (O(entries), fine for
 // the registries of tests and small networks; an index by writer is the fix when it matters).
-// Store failures: a batch whose commit fails stays in a backlog, retried every loop turn. Once
+// Store failures: a batch whose commit fails stays in the pipeline (the backlog), retried. Once
 // the backlog holds backlog_entries_max puts/removes the node stops taking new state: PUTs are
 // answered 503 before they touch the replica, and sync datagrams are dropped (both counted in
 // store_backpressure; peers re-send through anti-entropy once commits succeed again). So a
@@ -115,6 +131,7 @@ private:
     X(http_forged, "PUT /registry/entries refused: bad signature")                                 \
     X(http_timeouts, "registry HTTP requests answered 503 (shard 0 did not answer in time)")       \
     X(handoffs, "sync datagrams handed over to shard 0")                                           \
+    X(slice_parts_posted, "store slice parts posted to the shard owning the slice to commit")     \
     X(handoff_failures, "sync datagrams dropped: hand-over to shard 0 refused")                    \
     X(partition_events, "partition suspected/healed transitions passed to the sync engine")        \
     X(restored_skipped, "stored entries that did not decode at restore")                        \
@@ -200,16 +217,28 @@ private:
     class shard_part;
     friend class shard_part;
     [[nodiscard]] registry_answer call(std::shared_ptr<registry_request> request);
+    [[nodiscard]] service_slot slot() const noexcept {
+        return service_slot(m_slot.load(std::memory_order_relaxed));
+    }
+    // The shard that writes a store slice: its own shard, or shard 0 for slices beyond the
+    // node's shards.
+    [[nodiscard]] shard_id slice_owner(size_t slice) const noexcept {
+        return slice < m_node_shard_count.load(std::memory_order_relaxed)
+                   ? shard_id{static_cast<uint16_t>(slice)}
+                   : shard_id{0};
+    }
 
     registry_node_options m_options;
     size_t m_slice_count = 1;
     std::unique_ptr<registry_slices> m_store;
+    registry_commit_pipeline m_commits;  // shard 0's (see registry_commit_pipeline)
     std::unique_ptr<registry::replica> m_replica;
     std::unique_ptr<sync::engine> m_engine;
     registry_node_counters m_counters;
     relay_node* m_node = nullptr;
     // The service number, set by the factory on each shard's thread (same value on all).
     std::atomic<uint32_t> m_slot{0};
+    std::atomic<uint16_t> m_node_shard_count{1};
     endpoint m_self;
 };
 

@@ -34,6 +34,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -121,6 +122,36 @@ public:
 
 private:
     std::vector<std::unique_ptr<registry_store>> m_slices;
+};
+
+// Shard 0's batches in flight: each split by slice, its parts posted to the slices' owners
+// (which write them in batch order), slice 0 (with the meta) written by shard 0 once every other
+// part of that batch is durable, batches completed strictly in order. Owned by one thread at a
+// time: shard 0 while the node runs, the registry_node's destructor after it stopped. The
+// owners read the parts through pointers; a deque keeps them in place until pop().
+struct registry_commit_pipeline {
+    enum class part_state : uint8_t {
+        none,    // nothing to write in this slice (or slice 0: written by shard 0 last)
+        to_post, // not yet handed to its owner
+        posted,  // its owner has it
+        local,   // its slice has no shard of its own (more slices than shards): shard 0 writes
+        done,    // durable
+    };
+    struct batch {
+        registry_split_batch batch;
+        std::vector<part_state> state;  // per slice
+        size_t entries = 0;             // puts + removes
+        [[nodiscard]] bool parts_done() const noexcept;
+    };
+    std::deque<batch> batches;
+    size_t entries = 0;  // sum over batches (the commit backlog)
+
+    void push(const registry::durable_batch& b, size_t slice_count);
+    void pop();
+    [[nodiscard]] bool empty() const noexcept { return batches.empty(); }
+    // Writes every queued batch, in order, every part (idempotent), and empties the pipeline.
+    // For the calling thread only once no shard writes any slice. Returns the failed commits.
+    size_t flush(registry_slices& store);
 };
 
 } // namespace ainet::node
