@@ -105,10 +105,10 @@ registry_slices::registry_slices(const std::filesystem::path& directory, size_t 
     for (size_t index : slices_present(directory))
         if (!open.contains(index))
             open.emplace(index, open_slice(index));
+    report.slices_found = open.size();
     for (size_t index = 1; index < slice_count; ++index)
         if (!open.contains(index))
             open.emplace(index, open_slice(index));
-    report.slices_found = open.size();
 
     // Load every slice; keep one winner per key (LWW), remember the copies outside their owner.
     std::map<entry_key, registry::durable_put> winners;

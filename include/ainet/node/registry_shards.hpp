@@ -89,7 +89,7 @@ public:
         size_t restored = 0;       // distinct entries loaded
         size_t skipped = 0;        // stored values that did not decode
         size_t moved = 0;          // entries moved to their owner slice (re-partition)
-        size_t slices_found = 0;   // slice environments present before the move
+        size_t slices_found = 0;   // slice environments present at open (slice 0 counts)
         size_t slices_removed = 0; // directories of slices >= slice_count removed
     };
 

@@ -141,10 +141,15 @@ TEST_CASE("registry shards: a store written with S slices loads with any other c
         check_placement(*slices);
     }
     CHECK(std::filesystem::is_directory(node::registry_slices::slice_directory(store_dir, 3)));
+    size_t present = 4;
     for (size_t count : {size_t{4}, size_t{1}, size_t{2}, size_t{3}, size_t{16}, size_t{2}}) {
         INFO("reopened with " << count << " slices");
         loaded l;
         auto slices = open_slices(store_dir, count, l);
+        CHECK(l.report.slices_found == present);
+        CHECK(l.report.slices_removed == (present > count ? present - count : 0));
+        CHECK((l.report.moved > 0) == (count != present));
+        present = count;
         check_restores(replica, l);
         check_placement(*slices);
         for (size_t i = 1; i < node::registry_slice_count_max; ++i)
