@@ -202,7 +202,7 @@ store::result<void> registry_slices::write(const registry_split_batch& batch) {
 }
 
 bool registry_commit_pipeline::batch::parts_done() const noexcept {
-    for (size_t i = 1; i < state.size(); ++i)
+    for (size_t i = 0; i < state.size(); ++i)
         if (state[i] != part_state::none && state[i] != part_state::done)
             return false;
     return true;
@@ -213,6 +213,7 @@ void registry_commit_pipeline::push(const registry::durable_batch& b, size_t sli
     batch item;
     item.batch = split_by_slice(b, slice_count);
     item.state.assign(slice_count, part_state::none);
+    item.state[0] = part_state::local; // the meta is written with every batch
     for (size_t i = 1; i < slice_count; ++i)
         if (!item.batch.part[i].empty())
             item.state[i] = part_state::to_post;

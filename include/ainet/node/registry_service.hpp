@@ -25,10 +25,14 @@
 // Durability. The replica queues every state change in a durable_batch; shard 0 takes it once
 // per loop turn (on_tick, after the turn's datagrams and messages), splits it by slice
 // (registry_commit_pipeline) and posts each part to the shard owning its slice, which writes it
-// in one write transaction (one fdatasync) and posts "done" back; once every part of a batch
-// is durable, shard 0 writes slice 0's part with the replica meta (HLC, vector: never ahead of
-// the entries) and only then calls on_durable(),
+// in one write transaction (one fdatasync) and posts "done" back; shard 0 writes slice 0's part
+// with the replica meta (HLC, local counter, version vector) in the same turn, so the slices'
+// fdatasyncs overlap. Once every part of a batch is durable shard 0 calls on_durable(),
 // which releases the client writes of that batch: PUT answers 201 after that, never before.
+// After a crash the meta may be ahead of another slice's entries (a vector claiming a dot whose
+// entry was lost with an unacknowledged batch): harmless, the vector only picks the delta fast
+// path and every sync session ends by comparing Merkle roots (registry/replica.hpp), which finds
+// and refetches such an entry; the HLC only has to be monotonic, and ahead is monotonic.
 // Batches complete strictly in order; a failed commit is retried (every turn on shard 0, every
 // slice_retry_delay on the others) and the batch waits (the clients wait, then get 503). On a
 // graceful stop every shard drains its parts (on_drain); whatever is still in flight when the

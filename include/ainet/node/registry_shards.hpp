@@ -125,16 +125,18 @@ private:
 };
 
 // Shard 0's batches in flight: each split by slice, its parts posted to the slices' owners
-// (which write them in batch order), slice 0 (with the meta) written by shard 0 once every other
-// part of that batch is durable, batches completed strictly in order. Owned by one thread at a
-// time: shard 0 while the node runs, the registry_node's destructor after it stopped. The
-// owners read the parts through pointers; a deque keeps them in place until pop().
+// (which write them in batch order), slice 0's part (with the meta) and the parts of slices
+// without a shard of their own written by shard 0, a batch complete once every part is durable,
+// batches completed strictly in order. Owned by one thread at a time: shard 0 while the node
+// runs, the registry_node's destructor after it stopped. The owners read the parts through
+// pointers; a deque keeps them in place until pop().
 struct registry_commit_pipeline {
     enum class part_state : uint8_t {
-        none,    // nothing to write in this slice (or slice 0: written by shard 0 last)
+        none,    // nothing to write in this slice
         to_post, // not yet handed to its owner
         posted,  // its owner has it
-        local,   // its slice has no shard of its own (more slices than shards): shard 0 writes
+        local,   // shard 0 writes it: slice 0 (always, for the meta), or a slice with no shard
+                 // of its own (a store opened with more slices than the node has shards)
         done,    // durable
     };
     struct batch {
