@@ -505,46 +505,38 @@ private:
         auto& pipeline = m_owner.m_commits;
         if (replica.has_pending())
             pipeline.push(replica.take_batch(), m_owner.m_slice_count);
-        bool ok = true;
-        // Post the parts not posted yet, oldest first: per-pair queues are FIFO, so every
-        // owner writes its parts in batch order.
-        for (auto& b : pipeline.batches) {
-            for (size_t i = 1; i < b.state.size(); ++i) {
-                if (b.state[i] != registry_commit_pipeline::part_state::to_post)
+        // One batch in flight (the front); what the replica hands over meanwhile is folded
+        // into one waiting batch (registry_commit_pipeline::push), the next round's.
+        while (!pipeline.batches.empty()) {
+            auto& front = pipeline.batches.front();
+            for (size_t i = 1; i < front.state.size(); ++i) {
+                if (front.state[i] != registry_commit_pipeline::part_state::to_post)
                     continue;
                 const auto owner = m_owner.slice_owner(i);
                 if (owner == owner_shard) {
-                    b.state[i] = registry_commit_pipeline::part_state::local;
+                    front.state[i] = registry_commit_pipeline::part_state::local;
                     continue;
                 }
-                const slice_message m{b.batch.sequence, &b.batch.part[i],
+                const slice_message m{front.batch.sequence, &front.batch.part[i],
                                       static_cast<uint16_t>(i)};
-                if (!ctx.post(owner, pack(m_owner.slot().kind(kind_slice_write), m))) {
-                    ok = false; // the queue is full: the rest waits for the next turn
-                    break;
-                }
-                b.state[i] = registry_commit_pipeline::part_state::posted;
+                if (!ctx.post(owner, pack(m_owner.slot().kind(kind_slice_write), m)))
+                    return false; // the queue is full: the rest is posted next turn
+                front.state[i] = registry_commit_pipeline::part_state::posted;
                 bump(m_owner.m_counters.slice_parts_posted);
             }
-            if (!ok)
-                break;
-        }
-        // Shard 0's own parts (slice 0 with the meta, and slices beyond this node's shards), in
-        // batch order, in the turn they were taken: no waiting for the other slices, so a batch
-        // costs one fdatasync of latency (the slices' commits run in parallel). A failure stops
-        // here, so no slice ever gets a later batch's part before an earlier one's.
-        for (auto& b : pipeline.batches)
-            for (size_t i = 0; i < b.state.size(); ++i) {
-                if (b.state[i] != registry_commit_pipeline::part_state::local)
+            // Shard 0's own parts (slice 0 with the meta, and slices beyond this node's
+            // shards) in the turn the batch goes out: the slices' fdatasyncs overlap.
+            for (size_t i = 0; i < front.state.size(); ++i) {
+                if (front.state[i] != registry_commit_pipeline::part_state::local)
                     continue;
-                if (!m_owner.m_store->write_part(i, b.batch.part[i])) {
+                if (!m_owner.m_store->write_part(i, front.batch.part[i])) {
                     bump(m_owner.m_counters.commit_failures);
                     return false;
                 }
-                b.state[i] = registry_commit_pipeline::part_state::done;
+                front.state[i] = registry_commit_pipeline::part_state::done;
             }
-        while (!pipeline.batches.empty() && pipeline.batches.front().parts_done()) {
-            auto& front = pipeline.batches.front();
+            if (!front.parts_done())
+                break; // the owners answer with kind_slice_done
             bump(m_owner.m_counters.commits);
             for (auto ticket : replica.on_durable(front.batch.sequence)) {
                 auto it = m_waiting.find(ticket);
@@ -562,7 +554,7 @@ private:
             pipeline.pop();
         }
         m_owner.m_counters.entries.store(replica.size(), std::memory_order_relaxed);
-        return ok;
+        return true;
     }
 
     // Shard 0: the owner of a slice made a part durable.

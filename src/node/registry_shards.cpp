@@ -208,18 +208,67 @@ bool registry_commit_pipeline::batch::parts_done() const noexcept {
     return true;
 }
 
+namespace {
+
+// Appends later to earlier (same slice): the later state of a key replaces every earlier one,
+// so a put then a remove of one key (or the reverse) lands as the later operation alone,
+// whatever order the store writes puts and removes in.
+void merge_part(registry::durable_batch& earlier, registry::durable_batch&& later) {
+    std::set<entry_key> touched;
+    for (const auto& p : later.puts)
+        touched.emplace(p.e->value.public_key, p.e->value.name);
+    for (const auto& r : later.removes)
+        touched.emplace(r.public_key, r.name);
+    std::erase_if(earlier.puts, [&](const registry::durable_put& p) {
+        return touched.contains(entry_key{p.e->value.public_key, p.e->value.name});
+    });
+    std::erase_if(earlier.removes, [&](const registry::durable_remove& r) {
+        return touched.contains(entry_key{r.public_key, r.name});
+    });
+    earlier.puts.insert(earlier.puts.end(), std::make_move_iterator(later.puts.begin()),
+                        std::make_move_iterator(later.puts.end()));
+    earlier.removes.insert(earlier.removes.end(), std::make_move_iterator(later.removes.begin()),
+                           std::make_move_iterator(later.removes.end()));
+    earlier.sequence = later.sequence;
+    earlier.meta = std::move(later.meta);
+}
+
+} // namespace
+
+bool registry_commit_pipeline::batch::fresh() const noexcept {
+    for (auto s : state)
+        if (s == part_state::posted || s == part_state::done)
+            return false;
+    return true;
+}
+
 void registry_commit_pipeline::push(const registry::durable_batch& b, size_t slice_count) {
     AINET_ASSERT(batches.empty() || batches.back().batch.sequence < b.sequence);
-    batch item;
-    item.batch = split_by_slice(b, slice_count);
+    auto split = split_by_slice(b, slice_count);
+    const bool merge = batches.size() >= 2 && batches.back().fresh();
+    if (!merge)
+        batches.emplace_back();
+    auto& item = batches.back();
+    entries -= item.entries;
+    if (merge) {
+        AINET_ASSERT(item.batch.part.size() == slice_count);
+        for (size_t i = 0; i < slice_count; ++i)
+            merge_part(item.batch.part[i], std::move(split.part[i]));
+        item.batch.sequence = split.sequence;
+        ++item.merged;
+    } else {
+        item.batch = std::move(split);
+    }
     item.state.assign(slice_count, part_state::none);
     item.state[0] = part_state::local; // the meta is written with every batch
-    for (size_t i = 1; i < slice_count; ++i)
-        if (!item.batch.part[i].empty())
+    item.entries = 0;
+    for (size_t i = 0; i < slice_count; ++i) {
+        const auto& part = item.batch.part[i];
+        if (i > 0 && !part.empty())
             item.state[i] = part_state::to_post;
-    item.entries = b.puts.size() + b.removes.size();
+        item.entries += part.puts.size() + part.removes.size();
+    }
     entries += item.entries;
-    batches.push_back(std::move(item));
 }
 
 void registry_commit_pipeline::pop() {

@@ -27,7 +27,10 @@
 // (registry_commit_pipeline) and posts each part to the shard owning its slice, which writes it
 // in one write transaction (one fdatasync) and posts "done" back; shard 0 writes slice 0's part
 // with the replica meta (HLC, local counter, version vector) in the same turn, so the slices'
-// fdatasyncs overlap. Once every part of a batch is durable shard 0 calls on_durable(),
+// fdatasyncs overlap. One batch is in flight at a time; the replica's batches of the turns it
+// takes are folded into one waiting batch (group commit across slices, as one environment
+// gets when its commit blocks shard 0). Once every part of a batch is durable shard 0 calls
+// on_durable(),
 // which releases the client writes of that batch: PUT answers 201 after that, never before.
 // After a crash the meta may be ahead of another slice's entries (a vector claiming a dot whose
 // entry was lost with an unacknowledged batch): harmless, the vector only picks the delta fast

@@ -143,11 +143,19 @@ struct registry_commit_pipeline {
         registry_split_batch batch;
         std::vector<part_state> state;  // per slice
         size_t entries = 0;             // puts + removes
+        size_t merged = 0;              // later replica batches folded into this one
         [[nodiscard]] bool parts_done() const noexcept;
+        // Nothing of it is posted or written yet: later batches may still be folded in.
+        [[nodiscard]] bool fresh() const noexcept;
     };
     std::deque<batch> batches;
     size_t entries = 0;  // sum over batches (the commit backlog)
 
+    // Queues the replica's batch b. Group commit across slices: while a batch is in flight,
+    // the batches taken meanwhile are folded into ONE waiting batch (per slice, the later
+    // state of a key replaces the earlier; the sequence and meta are the latest), so each
+    // slice commits once per round however many loop turns the round took, as one environment
+    // does when its commit blocks the shard.
     void push(const registry::durable_batch& b, size_t slice_count);
     void pop();
     [[nodiscard]] bool empty() const noexcept { return batches.empty(); }

@@ -16,6 +16,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
 using namespace ainet;
 
 namespace {
@@ -308,9 +314,11 @@ TEST_CASE("registry_node: 4 shards commit their own slices; restarts with 2 and 
     }
 }
 
-// Goal: what is still in the commit pipeline when the shards stop is written by flush() in
-// batch order (a put then the remove of the same key leaves no key; every part of every batch
-// lands in its slice, the meta in slice 0), so a later open restores the replica exactly.
+// Goal: while one batch is in flight the later ones are folded into one waiting batch (the
+// latest sequence), and what is still in the commit pipeline when the shards stop is written by
+// flush() in order: folding keeps the later state of every key (a put then its remove leaves no
+// key, a remove then a new put leaves the put), every part lands in its slice and the meta in
+// slice 0, so a later open restores the replica exactly.
 TEST_CASE("registry shards: the commit pipeline flushes in flight batches in order",
           "[node][registry]") {
     auto rng = test::seeded_rng(73);
@@ -319,6 +327,7 @@ TEST_CASE("registry shards: the commit pipeline flushes in flight batches in ord
     const auto store_dir = dir.path() / "store";
     registry::replica replica;
     node::registry_commit_pipeline pipeline;
+    uint64_t last_sequence = 0;
     {
         loaded l;
         auto slices = open_slices(store_dir, 3, l);
@@ -330,6 +339,16 @@ TEST_CASE("registry shards: the commit pipeline flushes in flight batches in ord
         (void)replica.collect(wall(t0_ms + replica.config().tombstone_horizon_ms + 100'000));
         if (replica.has_pending())
             pipeline.push(replica.take_batch(), 3);
+        // And writes after the removes (names are reused): puts that must survive them.
+        for (int turn = 0; turn < 2; ++turn) {
+            fill(replica, rng, 60);
+            auto b = replica.take_batch();
+            last_sequence = b.sequence;
+            pipeline.push(b, 3);
+        }
+        REQUIRE(pipeline.batches.size() == 2);
+        CHECK(pipeline.batches.back().merged >= 5);
+        CHECK(pipeline.batches.back().batch.sequence == last_sequence);
         CHECK(pipeline.entries > 0);
         bool some_posted = false;
         for (const auto& b : pipeline.batches)
@@ -345,4 +364,63 @@ TEST_CASE("registry shards: the commit pipeline flushes in flight batches in ord
     loaded l;
     auto slices = open_slices(store_dir, 3, l);
     check_restores(replica, l);
+}
+
+// Not a test (hidden, no assertion on time): a same-run comparison of PUT throughput with 1 and
+// 4 store slices on a 4-shard node, 16 client threads calling registry_node::put (the HTTP
+// handler's path minus HTTP), 3 alternating repetitions, medians printed. Reproduce:
+//   build/tests/unit/node/ainet-registry-node-tests "[.bench]"
+TEST_CASE("registry shards: PUT throughput with 1 and 4 store slices", "[.bench]") {
+    constexpr int clients = 16;
+    constexpr int puts_per_client = 40;
+    const auto node_keys = crypto::key_pair::generate();
+    std::vector<crypto::key_pair> writers;
+    for (int c = 0; c < clients; ++c)
+        writers.push_back(crypto::key_pair::generate());
+    std::map<size_t, std::vector<double>> rates;
+    std::map<size_t, std::vector<double>> batch_sizes;
+    for (int rep = 0; rep < 3; ++rep)
+        for (size_t slices : {size_t{1}, size_t{4}}) {
+            test::temp_dir dir;
+            node::registry_node_options o;
+            o.store_directory = dir.path() / "store";
+            o.shard_count = slices;
+            node::registry_node registry(o, node_keys);
+            node::relay_node relay(relay_config(4), node_keys);
+            registry.attach(relay);
+            std::string error;
+            REQUIRE(relay.start(error));
+            const uint64_t now_ms = test::wall_ms_now();
+            std::atomic<int> accepted{0};
+            const auto t0 = std::chrono::steady_clock::now();
+            std::vector<std::thread> threads;
+            for (int c = 0; c < clients; ++c)
+                threads.emplace_back([&, c] {
+                    for (int i = 0; i < puts_per_client; ++i)
+                        if (registry
+                                .put(registry::make_entry(writers[static_cast<size_t>(c)],
+                                                          "k" + std::to_string(i), "v",
+                                                          registry::hlc_make(now_ms, 0)))
+                                .status == 201)
+                            ++accepted;
+                });
+            for (auto& t : threads)
+                t.join();
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            CHECK(accepted.load() == clients * puts_per_client);
+            rates[slices].push_back(accepted.load() / seconds);
+            batch_sizes[slices].push_back(
+                static_cast<double>(accepted.load()) /
+                static_cast<double>(registry.counters().commits.load()));
+            relay.stop();
+        }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    for (size_t slices : {size_t{1}, size_t{4}})
+        std::cout << "slices " << slices << ": " << median(rates[slices]) << " PUT/s (median of 3), "
+                  << median(batch_sizes[slices]) << " PUTs per batch\n";
+    std::cout << "ratio 4/1: " << median(rates[4]) / median(rates[1]) << "\n";
 }
