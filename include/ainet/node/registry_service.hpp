@@ -88,7 +88,7 @@ namespace ainet::node {
 //   registry.entries: key public_key (32) || name -> value u64 origin || varint counter || wire
 //   registry.hlc:     key "meta" -> u64 hlc || u64 local_counter || u64 last_converged_ms
 //                     || varint count || count x (u64 origin || varint counter)
-// One thread owns it (shard 0 once the node runs).
+// One thread owns it: the shard owning its slice once the node runs (registry_shards.hpp).
 class registry_store {
 public:
     static constexpr std::string_view entries_table = "registry.entries";

@@ -23,9 +23,11 @@
 // the directories of slices >= S are removed. Every step leaves the union of the slices
 // holding every entry, so a crash mid-way loses nothing and the next open finishes the move.
 //
-// Threads. registry_slices is built on the main thread before the shards start; then one
-// thread at a time uses it (today shard 0 writes every slice; see registry_service.hpp for
-// what is still driven from shard 0). Limits: registry_branch_count slices.
+// Threads. registry_slices is built on the main thread before the shards start; then slice i
+// belongs to shard i (slices beyond the node's shard count to shard 0), which alone writes it;
+// counter_sum() and the slices' counters may be read from any thread (atomics). See
+// registry_service.hpp for what is still driven from shard 0. Limits: registry_slice_count_max
+// slices; the commit pipeline holds one batch in flight and one waiting.
 
 #include <ainet/merkle/tree.hpp>
 #include <ainet/registry/replica.hpp>
