@@ -269,6 +269,7 @@ void registry_commit_pipeline::push(const registry::durable_batch& b, size_t sli
         item.entries += part.puts.size() + part.removes.size();
     }
     entries += item.entries;
+    AINET_ASSERT(batches.size() <= 2); // one in flight, one waiting
 }
 
 void registry_commit_pipeline::pop() {
