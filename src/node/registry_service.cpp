@@ -371,14 +371,16 @@ public:
         }
         if (own_kind != kind_request || msg.size != sizeof(void*))
             return;
-        std::shared_ptr<registry_request>* raw = nullptr;
-        std::memcpy(&raw, msg.body.data(), sizeof(raw));
-        std::unique_ptr<std::shared_ptr<registry_request>> holder(raw);
+        request_holder* holder = nullptr;
+        std::memcpy(&holder, msg.body.data(), sizeof(holder));
+        // Take a reference, then let the control side free the holder (request_holder).
+        std::shared_ptr<registry_request> request = holder->request;
+        holder->consumed.store(true, std::memory_order_release);
         if (m_id != owner_shard) {
-            (*holder)->answer({});
+            request->answer({});
             return;
         }
-        serve(ctx, *holder);
+        serve(ctx, request);
     }
 
     duration on_tick(runtime::shard_context& ctx) noexcept override {
@@ -771,11 +773,22 @@ registry_answer registry_node::call(std::shared_ptr<registry_request> request) {
     auto future = request->promise.get_future();
     runtime::shard_message msg;
     msg.kind = service_slot(slot).kind(kind_request);
-    auto* holder = new std::shared_ptr<registry_request>(request);
+    request_holder* holder = nullptr;
+    {
+        // The control side owns the holders: a message a stopped shard never reads would
+        // otherwise leak its holder. Free the ones the shard has consumed, keep this one.
+        std::lock_guard lock(m_holders_mutex);
+        std::erase_if(m_holders, [](const std::unique_ptr<request_holder>& h) {
+            return h->consumed.load(std::memory_order_acquire);
+        });
+        m_holders.push_back(std::make_unique<request_holder>());
+        holder = m_holders.back().get();
+        holder->request = request;
+    }
     std::memcpy(msg.body.data(), &holder, sizeof(holder));
     msg.size = sizeof(holder);
     if (!m_node->post_from_control(owner_shard, msg)) {
-        delete holder;
+        holder->consumed.store(true, std::memory_order_release); // never sent: free it next time
         bump(m_counters.http_timeouts);
         return {};
     }

@@ -78,6 +78,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -177,6 +178,13 @@ inline constexpr size_t list_limit_max = 1000;
 
 // A request from the control thread to shard 0 (heap-allocated, shared with the waiter).
 struct registry_request;
+// What a posted request message points to: owned by the control side (registry_node), which
+// frees it once the shard has taken its reference (consumed) or at destruction (a message a
+// stopped shard never read). The shard side takes no lock.
+struct request_holder {
+    std::shared_ptr<registry_request> request;
+    std::atomic<bool> consumed{false};
+};
 
 // What shard 0 answers.
 struct registry_answer {
@@ -246,6 +254,8 @@ private:
     // The service number, set by the factory on each shard's thread (same value on all).
     std::atomic<uint32_t> m_slot{0};
     std::atomic<uint16_t> m_node_shard_count{1};
+    std::mutex m_holders_mutex;  // control threads only
+    std::vector<std::unique_ptr<request_holder>> m_holders;
     endpoint m_self;
 };
 
