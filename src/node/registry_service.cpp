@@ -126,7 +126,8 @@ store::result<void> registry_store::add(bool is_put, bytes_view key, bytes_view 
     return fail(store::errc::batch_full);
 }
 
-store::result<uint64_t> registry_store::write(const registry::durable_batch& batch) {
+store::result<uint64_t> registry_store::write(const registry::durable_batch& batch,
+                                              bool with_meta) {
     m_batch->clear();
     for (const auto& put : batch.puts) {
         entry_key(put.e->value.public_key, put.e->value.name, m_key);
@@ -142,6 +143,8 @@ store::result<uint64_t> registry_store::write(const registry::durable_batch& bat
         entry_key(remove.public_key, remove.name, m_key);
         AINET_TRY_VOID(add(false, m_key, {}, m_entries));
     }
+    if (!with_meta)
+        return m_batch->commit();
     const auto& meta = batch.meta;
     m_value.resize(8 * 3 + 10 + meta.vv.size() * 18);
     byte_writer w(m_value);
@@ -299,7 +302,29 @@ struct registry_request {
 namespace {
 
 constexpr uint32_t kind_request = 1;
+constexpr uint32_t kind_slice_write = 2; // shard 0 -> a slice's owner: write this part
+constexpr uint32_t kind_slice_done = 3;  // the owner -> shard 0: that part is durable
 constexpr shard_id owner_shard{0};
+// How soon a shard retries a slice commit that failed (the disk is not asked every turn).
+constexpr duration slice_retry_delay = std::chrono::milliseconds(10);
+
+// The body of kind_slice_write / kind_slice_done. part points into shard 0's commit pipeline,
+// which keeps it unchanged until the done for it arrives (or the node is destroyed).
+struct slice_message {
+    uint64_t sequence = 0;
+    const registry::durable_batch* part = nullptr;
+    uint16_t slice = 0;
+};
+static_assert(std::is_trivially_copyable_v<slice_message>);
+static_assert(sizeof(slice_message) <= sizeof(runtime::shard_message::body));
+
+runtime::shard_message pack(uint32_t kind, const slice_message& m) noexcept {
+    runtime::shard_message msg;
+    msg.kind = kind;
+    std::memcpy(msg.body.data(), &m, sizeof(m));
+    msg.size = sizeof(m);
+    return msg;
+}
 
 } // namespace
 
@@ -334,21 +359,33 @@ public:
 
     void on_message(runtime::shard_context& ctx, uint32_t own_kind,
                     const runtime::shard_message& msg) noexcept override {
-        if (own_kind != kind_request || msg.size != sizeof(void*))
-            return;
-        std::shared_ptr<registry_request>* raw = nullptr;
-        std::memcpy(&raw, msg.body.data(), sizeof(raw));
-        std::unique_ptr<std::shared_ptr<registry_request>> holder(raw);
-        if (m_id != owner_shard) {
-            (*holder)->answer({});
+        if (own_kind == kind_slice_write || own_kind == kind_slice_done) {
+            AINET_ASSERT(msg.size == sizeof(slice_message));
+            slice_message m;
+            std::memcpy(&m, msg.body.data(), sizeof(m));
+            if (own_kind == kind_slice_write)
+                on_slice_write(m);
+            else
+                on_slice_done(m);
             return;
         }
-        serve(ctx, *holder);
+        if (own_kind != kind_request || msg.size != sizeof(void*))
+            return;
+        request_holder* holder = nullptr;
+        std::memcpy(&holder, msg.body.data(), sizeof(holder));
+        // Take a reference, then let the control side free the holder (request_holder).
+        std::shared_ptr<registry_request> request = holder->request;
+        holder->consumed.store(true, std::memory_order_release);
+        if (m_id != owner_shard) {
+            request->answer({});
+            return;
+        }
+        serve(ctx, request);
     }
 
     duration on_tick(runtime::shard_context& ctx) noexcept override {
         if (m_id != owner_shard)
-            return duration::max();
+            return write_slice_jobs(ctx);
         if (ctx.now >= m_next_refresh) {
             refresh_peers();
             m_next_refresh = ctx.now + m_owner.m_options.sync_peer_refresh;
@@ -356,15 +393,29 @@ public:
         auto& engine = *m_owner.m_engine;
         if (engine.next_deadline() <= ctx.now)
             engine.tick(ctx.now, ctx.wall_now, ctx.tx);
-        make_durable();
-        const instant next = std::min(engine.next_deadline(), m_next_refresh);
+        const bool failed = !make_durable(ctx);
+        instant next = std::min(engine.next_deadline(), m_next_refresh);
+        if (failed)
+            next = std::min(next, ctx.now + slice_retry_delay);
         return next <= ctx.now ? duration::zero() : next - ctx.now;
     }
 
-    void on_stop(runtime::shard_context&) override {
-        if (m_id != owner_shard)
+    bool on_drain(runtime::shard_context& ctx) noexcept override {
+        if (m_id != owner_shard) {
+            (void)write_slice_jobs(ctx);
+            return m_jobs.empty() && m_acks.empty();
+        }
+        (void)make_durable(ctx);
+        return m_owner.m_commits.empty() && !m_owner.m_replica->has_pending();
+    }
+
+    void on_stop(runtime::shard_context& ctx) override {
+        if (m_id != owner_shard) {
+            (void)write_slice_jobs(ctx);
             return;
-        make_durable();
+        }
+        // What is still in flight when the shards stop is written by ~registry_node.
+        (void)make_durable(ctx);
         for (auto& [ticket, request] : m_waiting)
             request->answer({});
         m_waiting.clear();
@@ -423,7 +474,11 @@ private:
         }
         case registry_request::op::root: {
             a.status = 200;
-            a.root_hex = digest_hex(replica.root());
+            // The node root as the shards will publish it: the combination of the 16 top-level
+            // branch digests (registry_shards.hpp), checked against the replica's own root.
+            const auto root = combine_branch_digests(branch_digests(replica.tree()));
+            AINET_ASSERT(root == replica.root());
+            a.root_hex = digest_hex(root);
             a.entry_count = replica.size();
             a.vv = replica.vv();
             a.hlc = replica.meta().hlc;
@@ -443,20 +498,49 @@ private:
         request->answer(std::move(a));
     }
 
-    void make_durable() noexcept {
+    // Shard 0: queues the replica's new batch in the commit pipeline, posts each part to its
+    // slice's owner, writes its own parts, and completes the batches whose parts are all
+    // durable, in order (then the client writes are released). False if a commit or a post
+    // failed (retried soon).
+    bool make_durable(runtime::shard_context& ctx) noexcept {
         auto& replica = *m_owner.m_replica;
-        if (replica.has_pending()) {
-            m_backlog.push_back(replica.take_batch());
-            m_backlog_entries += batch_entries(m_backlog.back());
-        }
-        while (!m_backlog.empty()) {
-            auto written = m_owner.m_store->write(m_backlog.front());
-            if (!written) {
-                bump(m_owner.m_counters.commit_failures);
-                break;
+        auto& pipeline = m_owner.m_commits;
+        if (replica.has_pending())
+            pipeline.push(replica.take_batch(), m_owner.m_slice_count);
+        // One batch in flight (the front); what the replica hands over meanwhile is folded
+        // into one waiting batch (registry_commit_pipeline::push), the next round's.
+        while (!pipeline.batches.empty()) {
+            auto& front = pipeline.batches.front();
+            for (size_t i = 1; i < front.state.size(); ++i) {
+                if (front.state[i] != registry_commit_pipeline::part_state::to_post)
+                    continue;
+                const auto owner = m_owner.slice_owner(i);
+                if (owner == owner_shard) {
+                    front.state[i] = registry_commit_pipeline::part_state::local;
+                    continue;
+                }
+                const slice_message m{front.batch.sequence, &front.batch.part[i],
+                                      static_cast<uint16_t>(i)};
+                if (!ctx.post(owner, pack(m_owner.slot().kind(kind_slice_write), m)))
+                    return false; // the queue is full: the rest is posted next turn
+                front.state[i] = registry_commit_pipeline::part_state::posted;
+                bump(m_owner.m_counters.slice_parts_posted);
             }
+            // Shard 0's own parts (slice 0 with the meta, and slices beyond this node's
+            // shards) in the turn the batch goes out: the slices' fdatasyncs overlap.
+            for (size_t i = 0; i < front.state.size(); ++i) {
+                if (front.state[i] != registry_commit_pipeline::part_state::local)
+                    continue;
+                if (!m_owner.m_store->write_part(i, front.batch.part[i])) {
+                    bump(m_owner.m_counters.commit_failures);
+                    return false;
+                }
+                front.state[i] = registry_commit_pipeline::part_state::done;
+            }
+            if (!front.parts_done())
+                break; // the owners answer with kind_slice_done
             bump(m_owner.m_counters.commits);
-            for (auto ticket : replica.on_durable(m_backlog.front().sequence)) {
+            for (auto ticket : replica.on_durable(front.batch.sequence)) {
                 auto it = m_waiting.find(ticket);
                 if (it == m_waiting.end())
                     continue;
@@ -469,10 +553,57 @@ private:
                 it->second->answer(std::move(a));
                 m_waiting.erase(it);
             }
-            m_backlog_entries -= batch_entries(m_backlog.front());
-            m_backlog.pop_front();
+            pipeline.pop();
         }
         m_owner.m_counters.entries.store(replica.size(), std::memory_order_relaxed);
+        return true;
+    }
+
+    // Shard 0: the owner of a slice made a part durable.
+    void on_slice_done(const slice_message& m) noexcept {
+        AINET_ASSERT(m_id == owner_shard);
+        for (auto& b : m_owner.m_commits.batches)
+            if (b.batch.sequence == m.sequence) {
+                AINET_ASSERT(m.slice < b.state.size() &&
+                             b.state[m.slice] == registry_commit_pipeline::part_state::posted);
+                b.state[m.slice] = registry_commit_pipeline::part_state::done;
+                return;
+            }
+        AINET_ASSERT(false && "a slice done for no batch in the pipeline");
+    }
+
+    // A slice's owner: a part to write, in batch order (asserted: the pair queue is FIFO).
+    void on_slice_write(const slice_message& m) noexcept {
+        AINET_ASSERT(m_id != owner_shard && m.part != nullptr);
+        AINET_ASSERT(m_owner.slice_owner(m.slice) == m_id);
+        AINET_ASSERT(m_jobs.empty() || m_jobs.back().sequence < m.sequence);
+        AINET_ASSERT(m.sequence > m_last_written);
+        m_jobs.push_back(m);
+    }
+
+    // A slice's owner: writes its queued parts (one commit each), tells shard 0 which are
+    // durable. Returns how long it may sleep.
+    duration write_slice_jobs(runtime::shard_context& ctx) noexcept {
+        bool failed = false;
+        while (!m_jobs.empty()) {
+            const auto& job = m_jobs.front();
+            if (!m_owner.m_store->write_part(job.slice, *job.part)) {
+                bump(m_owner.m_counters.commit_failures);
+                failed = true;
+                break;
+            }
+            m_last_written = job.sequence;
+            m_acks.push_back(job);
+            m_jobs.pop_front();
+        }
+        while (!m_acks.empty()) {
+            if (!ctx.post(owner_shard, pack(m_owner.slot().kind(kind_slice_done), m_acks.front()))) {
+                failed = true;
+                break;
+            }
+            m_acks.pop_front();
+        }
+        return failed ? slice_retry_delay : duration::max();
     }
 
     // hostile protocols: true when the source is a static peer or a directory member (any
@@ -546,15 +677,14 @@ private:
     registry_node& m_owner;
     shard_id m_id;
     std::map<registry::write_ticket, std::shared_ptr<registry_request>> m_waiting;
-    static size_t batch_entries(const registry::durable_batch& b) noexcept {
-        return b.puts.size() + b.removes.size();
-    }
     [[nodiscard]] bool backlog_full() const noexcept {
-        return m_backlog_entries >= m_owner.m_options.backlog_entries_max;
+        return m_owner.m_commits.entries >= m_owner.m_options.backlog_entries_max;
     }
 
-    std::deque<registry::durable_batch> m_backlog;
-    size_t m_backlog_entries = 0;
+    // A slice owner's parts to write and the dones it still has to post (FIFO).
+    std::deque<slice_message> m_jobs;
+    std::deque<slice_message> m_acks;
+    uint64_t m_last_written = 0;
     std::vector<endpoint> m_peers;  // sorted
     std::vector<endpoint> m_known;  // sorted: sources sync answers (hostile protocols)
     instant m_next_known_refresh{INT64_MIN};
@@ -574,18 +704,14 @@ registry_node::registry_node(registry_node_options options, const crypto::key_pa
         m_options.replica.origin = registry::origin_id{origin == 0 ? 1 : origin};
     }
     m_options.replica.pool = nullptr;
-    std::string error;
-    auto opened = registry_store::open(m_options.store_directory, m_options.store, &error);
-    if (!opened)
-        throw std::runtime_error("registry store " + m_options.store_directory.string() + ": " +
-                                 std::string(store::to_string(opened.error())) + " " + error);
-    m_store = std::make_unique<registry_store>(std::move(*opened));
+    m_slice_count = registry_slice_count(m_options.shard_count);
     registry::replica_meta meta;
     std::vector<registry::durable_put> puts;
-    size_t skipped = 0;
-    if (auto loaded = m_store->load(meta, puts, skipped); !loaded)
-        throw std::runtime_error("registry store " + m_options.store_directory.string() +
-                                 ": load failed: " + std::string(store::to_string(loaded.error())));
+    registry_slices::load_report loaded;
+    m_store = std::make_unique<registry_slices>(m_options.store_directory, m_slice_count,
+                                                m_options.store, meta, puts, loaded);
+    const size_t skipped = loaded.skipped;
+    m_counters.moved_at_start.store(loaded.moved, std::memory_order_relaxed);
     m_counters.restored_skipped.store(skipped, std::memory_order_relaxed);
     m_counters.restored.store(puts.size(), std::memory_order_relaxed);
     m_replica = std::make_unique<registry::replica>(m_options.replica);
@@ -596,7 +722,15 @@ registry_node::registry_node(registry_node_options options, const crypto::key_pa
     m_engine = std::make_unique<sync::engine>(*m_replica, m_options.engine, m_options.seed);
 }
 
-registry_node::~registry_node() = default;
+registry_node::~registry_node() {
+    // The node (and so every shard) has stopped: write what was still in flight, in order.
+    if (m_replica->has_pending())
+        m_commits.push(m_replica->take_batch(), m_slice_count);
+    if (!m_commits.empty()) {
+        const size_t failed = m_commits.flush(*m_store);
+        m_counters.commit_failures.fetch_add(failed, std::memory_order_relaxed);
+    }
+}
 
 const registry::replica_counters& registry_node::replica_counters() const noexcept {
     return m_replica->counters();
@@ -612,8 +746,10 @@ void registry_node::attach(relay_node& node) {
     r.name = "registry";
     r.type_first = 0x40;
     r.type_last = 0x4f;
-    r.make = [this](shard_id id, uint16_t, service_slot slot) -> std::unique_ptr<shard_service> {
+    r.make = [this](shard_id id, uint16_t shard_count,
+                    service_slot slot) -> std::unique_ptr<shard_service> {
         m_slot.store(slot.number(), std::memory_order_relaxed);
+        m_node_shard_count.store(shard_count, std::memory_order_relaxed);
         return std::make_unique<shard_part>(*this, id);
     };
     node.add_service(std::move(r));
@@ -637,11 +773,22 @@ registry_answer registry_node::call(std::shared_ptr<registry_request> request) {
     auto future = request->promise.get_future();
     runtime::shard_message msg;
     msg.kind = service_slot(slot).kind(kind_request);
-    auto* holder = new std::shared_ptr<registry_request>(request);
+    request_holder* holder = nullptr;
+    {
+        // The control side owns the holders: a message a stopped shard never reads would
+        // otherwise leak its holder. Free the ones the shard has consumed, keep this one.
+        std::lock_guard lock(m_holders_mutex);
+        std::erase_if(m_holders, [](const std::unique_ptr<request_holder>& h) {
+            return h->consumed.load(std::memory_order_acquire);
+        });
+        m_holders.push_back(std::make_unique<request_holder>());
+        holder = m_holders.back().get();
+        holder->request = request;
+    }
     std::memcpy(msg.body.data(), &holder, sizeof(holder));
     msg.size = sizeof(holder);
     if (!m_node->post_from_control(owner_shard, msg)) {
-        delete holder;
+        holder->consumed.store(true, std::memory_order_release); // never sent: free it next time
         bump(m_counters.http_timeouts);
         return {};
     }
@@ -799,6 +946,20 @@ void registry_node::render_metrics(std::string& out) const {
           m_counters.restored.load(std::memory_order_relaxed));
     gauge("ainet_registry_purged_at_start", "entries purged as stale at start",
           m_counters.purged_at_start.load(std::memory_order_relaxed));
+    gauge("ainet_registry_store_slices", "registry store slices (LMDB environments)",
+          m_slice_count);
+    out.append("# HELP ainet_registry_slice_commits_total commits per registry store slice\n"
+               "# TYPE ainet_registry_slice_commits_total counter\n");
+    for (size_t i = 0; i < m_slice_count; ++i)
+        out.append("ainet_registry_slice_commits_total{slice=\"")
+            .append(std::to_string(i))
+            .append("\"} ")
+            .append(std::to_string(
+                m_store->slice(i).counters().commits.load(std::memory_order_relaxed)))
+            .append("\n");
+    gauge("ainet_registry_moved_at_start",
+          "entries moved to another store slice at start (shard count changed)",
+          m_counters.moved_at_start.load(std::memory_order_relaxed));
     const auto& rc = m_replica->counters();
     out.append("# HELP ainet_registry_dropped_total received entries dropped, by reason\n"
                "# TYPE ainet_registry_dropped_total counter\n");
@@ -822,10 +983,10 @@ void registry_node::render_metrics(std::string& out) const {
             rc.tombstones_collected);
     counter("ainet_registry_purged_stale_total", "entries purged as stale", rc.purged_stale);
     // The registry's store (the only LMDB writer in the node so far).
-    const auto& sc = m_store->counters();
+    // Summed over the registry's store slices (registry_shards.hpp).
 #define AINET_RENDER_STORE(name, help)                                                             \
     runtime::render_metric(out, "ainet_store_" #name "_total", "counter", help,                    \
-                           sc.name.load(std::memory_order_relaxed));
+                           m_store->counter_sum(&store::batch_counters::name));
     AINET_STORE_COUNTERS(AINET_RENDER_STORE)
 #undef AINET_RENDER_STORE
     const auto& ec = m_engine->counters();

@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     ainet::node::messaging_service messaging(messaging_options, keys->id(), peers,
                                              bootstrap_nodes);
     // end messaging
-    // registry: replica + sync on shard 0, persisted in <data_dir>/store.
+    // registry: replica + sync on shard 0, persisted in <data_dir>/store (a slice per shard).
     std::unique_ptr<ainet::node::registry_node> registry;
     // Declared after the services so that it stops (and its shards let go of them) first.
     ainet::node::relay_node node(*cfg, *keys);
@@ -180,6 +180,9 @@ int main(int argc, char** argv) {
     try {
         ainet::node::registry_node_options registry_options;
         registry_options.store_directory = cfg->data_dir / "store";
+        // One store slice per shard (the shards are created by start(): count them as it will).
+        registry_options.shard_count = ainet::config::effective_shard_count(
+            *cfg, std::max(1u, std::thread::hardware_concurrency()));
         registry_options.static_peers = registry_static_peers;
         registry_options.seed = std::random_device{}();
         registry_options.peers = peers.get();

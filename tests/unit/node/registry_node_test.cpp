@@ -135,8 +135,11 @@ TEST_CASE("registry_node: put/get/root inside a relay node, peers and partitions
 
 // Goal: a store that keeps failing (LMDB map full) costs bounded memory: once the commit
 // backlog is full, PUTs are answered 503 without touching the replica (its entry count stays
-// put) and counted as store backpressure.
+// put) and counted as store backpressure. With 1 store slice (shard 0 commits) and with 2
+// (shard 1 commits its slice, its failures hold the batches on shard 0 just the same).
 TEST_CASE("registry_node: a full store backlog refuses new writes with 503", "[node][registry]") {
+    const size_t slices = GENERATE(size_t{1}, size_t{2});
+    INFO("store slices " << slices);
     test::temp_dir dir;
     const auto node_keys = crypto::key_pair::generate();
     const auto writer = crypto::key_pair::generate();
@@ -144,6 +147,7 @@ TEST_CASE("registry_node: a full store backlog refuses new writes with 503", "[n
     o.store_directory = dir.path() / "store";
     o.store.map_size_bytes = 64 * 1024; // fills after a few dozen entries
     o.backlog_entries_max = 4;
+    o.shard_count = slices;
     o.request_timeout = std::chrono::milliseconds(300);
     node::registry_node registry(o, node_keys);
     node::relay_node relay(node_config(), node_keys);
