@@ -48,9 +48,8 @@
 // Sync peers. Every sync_peer_refresh the shard reads the peer_directory snapshot (if the node
 // has one): its alive peers are the sync peers; when it names none (membership not running),
 // the static peers (the bootstrap list, minus this node) are. A change of partition_epoch calls
-// on_partition_suspected / on_partition_healed with the peers named. ainetd passes no directory
-// yet (membership is wired on its own branch): set registry_node_options::peers to the node's
-// peer_directory once it exists.
+// on_partition_suspected / on_partition_healed with the peers named. ainetd passes the
+// membership service's directory (registry_node_options::peers) when membership runs.
 //
 // Threads. registry_node is built and attached on the main thread before relay_node::start();
 // the replica and engine are then touched only by shard 0, store slice i only by shard i
