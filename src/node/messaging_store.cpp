@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <tuple>
 #include <cstring>
 
@@ -159,13 +160,20 @@ bool messaging_store::load(reliability::recovered_state& out, std::string& error
     for (auto& [key, marks] : m_marks)
         std::sort(marks.groups.begin(), marks.groups.end(),
                   [](const group& a, const group& b) { return a.first < b.first; });
-    const auto order = [](const auto& a, const auto& b) {
-        return std::tie(a.peer, a.channel, a.seq) < std::tie(b.peer, b.channel, b.seq);
-    };
-    std::stable_sort(out.outbox.begin(), out.outbox.end(), order);
+    // In (peer, channel, seq) order, equal keys in load order (a retried commit's later write
+    // last). Sorted by (key, load position) rather than with std::stable_sort: libstdc++ 12's
+    // stable_sort instantiates the deprecated get_temporary_buffer, which clang 19 rejects.
+    std::vector<uint32_t> by_key(out.outbox.size());
+    std::iota(by_key.begin(), by_key.end(), uint32_t{0});
+    std::sort(by_key.begin(), by_key.end(), [&out](uint32_t x, uint32_t y) {
+        const auto& a = out.outbox[x];
+        const auto& b = out.outbox[y];
+        return std::tie(a.peer, a.channel, a.seq, x) < std::tie(b.peer, b.channel, b.seq, y);
+    });
     std::vector<reliability::recovered_state::outbox_message> kept;
     kept.reserve(out.outbox.size());
-    for (auto& m : out.outbox) {
+    for (const uint32_t index : by_key) {
+        auto& m = out.outbox[index];
         const auto it = m_marks.find({m.peer, static_cast<uint32_t>(m.channel)});
         if (it != m_marks.end() && m.seq <= it->second.acked)
             continue;
