@@ -11,7 +11,8 @@ AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ainetctl-test.XXXXXX")
 # Ports vary per run, so concurrent runs (release and ASan builds, parallel checkouts) never
 # collide; ainetd binds UDP with SO_REUSEPORT, which would otherwise let two runs share one.
-UDP_PORT=$((20000 + RANDOM % 20000))
+source "$(dirname "$(realpath "$0")")/ports.sh"
+UDP_PORT=$(free_port_base 2)
 HTTP_PORT=$((UDP_PORT + 1))
 DAEMON_PID=
 cleanup() {

@@ -12,7 +12,8 @@ set -euo pipefail
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/faults-test.XXXXXX")
-BASE=$((20000 + RANDOM % 20000))
+source "$(dirname "$(realpath "$0")")/ports.sh"
+BASE=$(free_port_base 32)
 N=4
 PIDS=()
 cleanup() {

@@ -425,8 +425,7 @@ TEST_CASE("a running ainetd survives hostile membership, sync and reliable datag
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + 9);
 
     test::temp_dir tmp;
-    std::srand(static_cast<unsigned>(::getpid() ^ std::time(nullptr)));
-    const auto base = static_cast<uint16_t>(20000 + (std::rand() % 20000) * 2);
+    const uint16_t base = test::free_port_base(8);
     // Distinct 127.x/16 netgroups per node and one for the stranger; x varies with the pid so
     // that concurrent runs (release and ASan) do not share addresses.
     const int x = 100 + static_cast<int>(::getpid() % 50) * 2;

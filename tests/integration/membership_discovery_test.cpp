@@ -57,11 +57,6 @@ crypto::key_pair keys_for(uint8_t group, uint8_t n) {
 
 std::string id_hex(const crypto::key_pair& k) { return to_hex(k.id().bytes); }
 
-uint16_t random_port_base() {
-    // Ports vary per run so that concurrent runs (release and ASan builds) never collide.
-    std::srand(static_cast<unsigned>(::getpid() ^ std::time(nullptr)));
-    return static_cast<uint16_t>(20000 + (std::rand() % 20000) * 2);
-}
 
 
 
@@ -176,7 +171,7 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
           "restart") {
     REQUIRE(crypto::init());
     test::temp_dir tmp;
-    const uint16_t port = random_port_base();
+    const uint16_t port = test::free_port_base(4);
     constexpr int node_count = 5;
     std::vector<crypto::key_pair> keys;
     std::vector<std::unique_ptr<ainetd_process>> nodes;
@@ -283,7 +278,7 @@ TEST_CASE("ainetd nodes discover each other from one bootstrap entry, detect a c
 TEST_CASE("a node rejects and counts hostile bootstrap lists and merges nothing from them") {
     REQUIRE(crypto::init());
     test::temp_dir tmp;
-    const uint16_t port = random_port_base();
+    const uint16_t port = test::free_port_base(4);
 
     // Fake nodes the hostile lists describe: none may ever show up at the victim.
     const crypto::key_pair forged = keys_for(2, 100), expired = keys_for(2, 101);

@@ -10,7 +10,8 @@ set -euo pipefail
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/registry-test.XXXXXX")
-BASE=$((20000 + RANDOM % 20000))
+source "$(dirname "$(realpath "$0")")/ports.sh"
+BASE=$(free_port_base 32)
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do

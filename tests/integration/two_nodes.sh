@@ -1,12 +1,13 @@
 # Sourced by the shell integration tests that run two ainetd on loopback (a and b, 2 shards
-# each, each other's bootstrap entries). Expects AINETCTL, AINETD, and the current directory
-# to be the test's work directory; expects die() from the test. Defines:
-#   A_UDP A_HTTP B_UDP B_HTTP   ports (random base, consecutive)
+# each, each other's bootstrap entries). Expects HERE (this folder), AINETCTL, AINETD, the
+# current directory to be the test's work directory, and die() from the test. Defines:
+#   A_UDP A_HTTP B_UDP B_HTTP   ports (free_port_base, ports.sh: consecutive, below 32768)
 #   a b                         node ids (a.key, b.key written)
 #   A B                         their HTTP addresses for ainetctl --node
 #   A_PID B_PID                 set by start_node, cleared by the caller when it stops one
 #   start_node a|b              starts the node, waits (bounded: 10 s) for its start-up line
-BASE=$((20000 + RANDOM % 20000))
+source "$HERE/ports.sh"
+BASE=$(free_port_base 4)
 A_UDP=$BASE; A_HTTP=$((BASE + 1)); B_UDP=$((BASE + 2)); B_HTTP=$((BASE + 3))
 A_PID=; B_PID=
 A="127.0.0.1:$A_HTTP"
