@@ -36,15 +36,20 @@ struct ainetd_process {
     void start() {
         const char* binary = std::getenv("AINETD");
         REQUIRE(binary != nullptr);
+        // Built before fork(): the child of a multithreaded process (these tests run HTTP
+        // servers on threads) may only make async-signal-safe calls until exec, and building a
+        // path allocates; a lock another thread held at fork() would hang the child forever
+        // (seen once under ASan: an empty log and a node that never started).
+        const std::string log_path = (dir / "log").string();
+        const std::string config = (dir / "node.json").string();
         pid = ::fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {
-            const int log = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (log >= 0) {
                 ::dup2(log, 1);
                 ::dup2(log, 2);
             }
-            const std::string config = (dir / "node.json").string();
             ::execl(binary, binary, "--config", config.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }

@@ -7,13 +7,14 @@
 # Usage: registry_crash_test.sh AINETCTL AINETD
 set -euo pipefail
 
+HERE=$(dirname "$(realpath "$0")")
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/registry-crash.XXXXXX")
-source "$(dirname "$(realpath "$0")")/ports.sh"
+source "$HERE/ports.sh"
 BASE=$(free_port_base 4)
 DAEMON_PID=
-LOADERS=()
+source "$HERE/registry_load.sh"
 cleanup() {
     for pid in "${LOADERS[@]}" $DAEMON_PID; do
         kill -KILL "$pid" 2>/dev/null || true
@@ -48,54 +49,17 @@ start_node() {
     die "ainetd did not start"
 }
 
-loader() { # loader ID: puts c<ID>-<i> until killed, logs each name that got 201
-    local i=0
-    while true; do
-        i=$((i + 1))
-        if "$AINETCTL" registry put --http "$HTTP" --key writer.key --name "c$1-$i" \
-            --value "value-$1-$i" > /dev/null 2>&1; then
-            echo "c$1-$i" >> "acked$1.txt"
-        fi
-    done
-}
-
 step "start, load with 4 clients, SIGKILL mid-load"
 start_node
-for c in 1 2 3 4; do
-    touch "acked$c.txt"
-    loader "$c" &
-    LOADERS+=($!)
-done
-for _ in $(seq 1 100); do
-    [[ $(cat acked*.txt | wc -l) -ge 100 ]] && break
-    sleep 0.1
-done
+start_put_load "$HTTP" 4 100
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
-for pid in "${LOADERS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-for pid in "${LOADERS[@]}"; do wait "$pid" 2>/dev/null || true; done
-LOADERS=()
-acked=$(cat acked*.txt | wc -l)
-[[ $acked -gt 0 ]] || die "no put was acknowledged before the kill"
-echo "acknowledged before SIGKILL: $acked"
+stop_put_load
 
 step "restart: every acknowledged entry is present, root == root from scratch"
 start_node
-"$AINETCTL" registry list --http "$HTTP" --public-key "$writer" --limit 1000 > list.txt
-present=$(wc -l < list.txt)
-echo "entries after restart: $present"
-missing=0
-for c in 1 2 3 4; do
-    while read -r name; do
-        grep -q " $name [0-9]* value-${name#c}\$" list.txt || {
-            echo "missing: $name" >&2
-            missing=$((missing + 1))
-        }
-    done < "acked$c.txt"
-done
-[[ $missing -eq 0 ]] || die "$missing acknowledged entries missing after restart"
-"$AINETCTL" registry root --http "$HTTP" --verify > root.txt || die "root differs from scratch"
-[[ ${present} -ge $acked ]] || die "fewer entries ($present) than acknowledged ($acked)"
+check_acked_present "$HTTP" "$writer" 4
+[[ $PRESENT -ge $ACKED ]] || die "fewer entries ($PRESENT) than acknowledged ($ACKED)"
 kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?

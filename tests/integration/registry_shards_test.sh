@@ -9,13 +9,14 @@
 # Usage: registry_shards_test.sh AINETCTL AINETD
 set -euo pipefail
 
+HERE=$(dirname "$(realpath "$0")")
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/registry-shards.XXXXXX")
-source "$(dirname "$(realpath "$0")")/ports.sh"
+source "$HERE/ports.sh"
 BASE=$(free_port_base 32)
 PID=(0 0 0)
-LOADERS=()
+source "$HERE/registry_load.sh"
 cleanup() {
     for pid in "${LOADERS[@]}" "${PID[@]}"; do
         [[ $pid -ne 0 ]] && kill -KILL "$pid" 2>/dev/null || true
@@ -33,21 +34,8 @@ die() {
     exit 1
 }
 
-udp() { echo "127.0.0.1:$((BASE + 2 * $1))"; }
-http() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
-
-ids=()
-for i in 0 1 2; do
-    ids+=("$("$AINETCTL" keygen --out "node$i.key")")
-done
-{
-    echo '{"version": 1, "nodes": ['
-    for i in 0 1 2; do
-        sep=$([[ $i -lt 2 ]] && echo , || true)
-        echo "{\"public_key\": \"${ids[$i]}\", \"udp\": \"$(udp $i)\", \"http\": \"$(http $i)\"}$sep"
-    done
-    echo ']}'
-} > bootstrap.json
+source "$HERE/node_list.sh"
+write_keys_and_bootstrap 3
 write_config() { # write_config I SHARDS
     cat > "node$1.json" <<JSON
 {"key_file": "node$1.key", "udp_listen": "$(udp $1)", "http_listen": "$(http $1)",
@@ -144,49 +132,15 @@ wait_converged 48
 [[ $r0 != "$root_before" ]] || die "the delete did not change the root"
 
 step "SIGKILL under PUT load on the 4-shard node, restart with 2 shards: every 201 is there"
-loader() { # loader ID: puts c<ID>-<i> on node 0 until killed, logs each name that got 201
-    local i=0
-    while true; do
-        i=$((i + 1))
-        if "$AINETCTL" registry put --http "$(http 0)" --key writer.key --name "c$1-$i" \
-            --value "value-$1-$i" > /dev/null 2>&1; then
-            echo "c$1-$i" >> "acked$1.txt"
-        fi
-    done
-}
-for c in 1 2 3; do
-    touch "acked$c.txt"
-    loader "$c" &
-    LOADERS+=($!)
-done
-for _ in $(seq 1 100); do
-    [[ $(cat acked*.txt | wc -l) -ge 60 ]] && break
-    sleep 0.1
-done
+start_put_load "$(http 0)" 3 60
 kill -KILL "${PID[0]}"
 wait "${PID[0]}" 2>/dev/null || true
 PID[0]=0
-for pid in "${LOADERS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-for pid in "${LOADERS[@]}"; do wait "$pid" 2>/dev/null || true; done
-LOADERS=()
-acked=$(cat acked*.txt | wc -l)
-[[ $acked -gt 0 ]] || die "no put was acknowledged before the kill"
-echo "acknowledged before SIGKILL: $acked"
+stop_put_load
 write_config 0 2
 start_node 0
 [[ $(slices 0) == 2 ]] || die "node 0 slices after the crash restart: $(slices 0)"
-"$AINETCTL" registry list --http "$(http 0)" --public-key "$writer" --limit 1000 > list.txt
-missing=0
-for c in 1 2 3; do
-    while read -r name; do
-        grep -q " $name [0-9]* value-${name#c}\$" list.txt || {
-            echo "missing: $name" >&2
-            missing=$((missing + 1))
-        }
-    done < "acked$c.txt"
-done
-[[ $missing -eq 0 ]] || die "$missing acknowledged entries missing after restart"
-"$AINETCTL" registry root --http "$(http 0)" --verify > /dev/null || die "root differs from scratch"
+check_acked_present "$(http 0)" "$writer" 3
 # The others may hold entries node 0 applied but never made durable: it re-learns them.
 wait_converged any
 

@@ -7,10 +7,11 @@
 # Usage: registry_test.sh AINETCTL AINETD
 set -euo pipefail
 
+HERE=$(dirname "$(realpath "$0")")
 AINETCTL=$(realpath "$1")
 AINETD=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/registry-test.XXXXXX")
-source "$(dirname "$(realpath "$0")")/ports.sh"
+source "$HERE/ports.sh"
 BASE=$(free_port_base 32)
 PIDS=()
 cleanup() {
@@ -29,21 +30,8 @@ die() {
     exit 1
 }
 
-udp() { echo "127.0.0.1:$((BASE + 2 * $1))"; }
-http() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
-
-ids=()
-for i in 0 1 2; do
-    ids+=("$("$AINETCTL" keygen --out "node$i.key")")
-done
-{
-    echo '{"version": 1, "nodes": ['
-    for i in 0 1 2; do
-        sep=$([[ $i -lt 2 ]] && echo , || true)
-        echo "{\"public_key\": \"${ids[$i]}\", \"udp\": \"$(udp $i)\", \"http\": \"$(http $i)\"}$sep"
-    done
-    echo ']}'
-} > bootstrap.json
+source "$HERE/node_list.sh"
+write_keys_and_bootstrap 3
 for i in 0 1 2; do
     cat > "node$i.json" <<JSON
 {"key_file": "node$i.key", "udp_listen": "$(udp $i)", "http_listen": "$(http $i)",
